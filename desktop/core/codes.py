@@ -221,9 +221,9 @@ def _entry_name(kind: str, index: int, entry: Mapping[str, Any]) -> str:
 def _text(path: Path, where: str, table: Mapping[str, Any], key: str) -> str:
     value = table.get(key)
     if value is None:
-        raise _fail(path, _("{where} 缺少“{key}”"), where=where, key=key)
+        raise _fail(path, _("{where}缺少“{key}”"), where=where, key=key)
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, _("{where} 的“{key}”必须是非空文字"), where=where, key=key)
+        raise _fail(path, _("{where}的“{key}”必须是非空文字"), where=where, key=key)
     return value.strip()
 
 
@@ -302,7 +302,7 @@ def _attribute_types(
 def _raw_entries(path: Path, name: str, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     entries = spec.get("entries")
     if entries is None:
-        raise _fail(path, _("{where} 缺少“{key}”"), where=f"[{name}]", key="entries")
+        raise _fail(path, _("{where}缺少“{key}”"), where=f"[{name}]", key="entries")
     if not isinstance(entries, list) or not entries:
         raise _fail(path, _("[{kind}] 的“entries”应为非空的条目列表"), kind=name)
     for index, entry in enumerate(entries, 1):
@@ -326,21 +326,21 @@ def _entries(
         if not _CODE.match(code):
             raise _fail(
                 path,
-                _("{where} 的代码“{code}”无效：只能用字母、数字、下划线和连字符，最多 32 个字符"),
+                _("{where}的代码“{code}”无效：只能用字母、数字、下划线和连字符，最多 32 个字符"),
                 where=where,
                 code=code,
             )
         if code in seen:
-            raise _fail(path, _("{where} 的代码“{code}”重复"), where=where, code=code)
+            raise _fail(path, _("{where}的代码“{code}”重复"), where=where, code=code)
         seen.add(code)
         for key in entry:
             if key not in _ENTRY_KEYS and key not in attribute_types:
-                raise _fail(path, _("{where} 有未知的字段“{key}”"), where=where, key=key)
+                raise _fail(path, _("{where}有未知的字段“{key}”"), where=where, key=key)
         aliases = entry.get("aliases", [])
         if not isinstance(aliases, list) or not all(
             isinstance(a, str) and a.strip() for a in aliases
         ):
-            raise _fail(path, _("{where} 的“aliases”应为非空文字的列表"), where=where)
+            raise _fail(path, _("{where}的“aliases”应为非空文字的列表"), where=where)
         attrs: dict[str, Any] = {}
         for attr, type_name in attribute_types.items():
             if attr not in entry:
@@ -351,7 +351,7 @@ def _entries(
                 if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                     raise _fail(
                         path,
-                        _("{where} 的“{attr}”应为 {type}"),
+                        _("{where}的“{attr}”应为 {type}"),
                         where=where,
                         attr=attr,
                         type=type_name,
@@ -359,7 +359,7 @@ def _entries(
             elif value not in codes_of[type_name]:
                 raise _fail(
                     path,
-                    _("{where} 的“{attr}”值“{value}”不是 [{target}] 中的代码"),
+                    _("{where}的“{attr}”值“{value}”不是 [{target}] 中的代码"),
                     where=where,
                     attr=attr,
                     value=value,
