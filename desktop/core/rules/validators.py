@@ -104,8 +104,8 @@ def mask_middle(text: str, keep_head: int, keep_tail: int) -> str:
 # --- phone -------------------------------------------------------------------------------------
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE_3 = re.compile(r"(010|02\d)([2-9]\d{6,7})")
-_LANDLINE_4 = re.compile(r"(0[3-9]\d{2})([2-9]\d{6,7})")
+_LANDLINE_3 = re.compile(r"(010|02\d)([1-9]\d{6,7})")
+_LANDLINE_4 = re.compile(r"(0[3-9]\d{2})([1-9]\d{6,7})")
 _LOCAL_ONLY = re.compile(r"[2-9]\d{6,7}")
 _PHONE_SEPARATORS = re.compile(r"[/、,，;；|]|\d\s*或\s*\d")
 
@@ -170,7 +170,7 @@ def validate_phone(raw: object, *, required: bool = True) -> Checked[str]:
                 )
             ],
         )
-    if text.isascii() and text.isdigit() and text.startswith("1"):
+    if text.isascii() and text.isdigit() and text.startswith("1") and len(text) != 11:
         return Checked(
             text,
             [
@@ -197,7 +197,7 @@ def mask_phone(phone: str) -> str:
     if checked.ok and value:
         if "-" in value:
             area, local = value.split("-", 1)
-            return f"{area}-{mask_middle(local, 0, 4)}"
+            return f"{area}-{'*' * (len(local) - 4)}{local[-4:]}"
         return value[:3] + "****" + value[7:]
     return mask_middle(compact_text(phone), 0, 4)
 
