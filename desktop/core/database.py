@@ -46,12 +46,13 @@ class Database:
                 _("无法创建文件夹 {path}：{error}").format(path=path.parent, error=exc)
             ) from exc
         check_file(path)
+        had_data = path.exists() and path.stat().st_size > 0
         db = cls(path)
         try:
             with db.engine.connect() as conn:
                 conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
                 conn.commit()
-            db.last_backup = migrate.upgrade(db.engine, path)
+            db.last_backup = migrate.upgrade(db.engine, path, had_data)
             db._ensure_device()
         except DatabaseError:
             db.close()

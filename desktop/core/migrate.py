@@ -38,14 +38,15 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, path: Path) -> Path | None:
-    """Bring the database to the newest schema; returns the backup taken, if any."""
+def upgrade(engine: Engine, path: Path, had_data: bool) -> Path | None:
+    """Bring the database to the newest schema; returns the backup taken, if any.
+
+    ``had_data``: the file existed with content before we opened it, so a copy is worth keeping.
+    """
     current = current_revision(engine)
     head = head_revision()
     if current == head:
         return None
-    backup = None
-    if current is not None:
-        backup = backup_copy(path, f"before-{head}")
+    backup = backup_copy(path, f"before-{head}") if had_data else None
     command.upgrade(alembic_config(engine), "head")
     return backup

@@ -14,7 +14,7 @@ class Helper(SyncedRow, table=True):
 
     name: str = Field(max_length=40)
     unit: str | None = Field(default=None, max_length=80)  # 帮扶单位
-    level: str | None = Field(default=None, max_length=16)
+    level: str | None = Field(default=None, max_length=32)
     phone: str | None = Field(default=None, max_length=20)
 
 
@@ -33,7 +33,7 @@ class Commitment(SyncedRow, table=True):
     __tablename__ = "commitment"
 
     household_id: str = Field(foreign_key="household.id", index=True, max_length=36)
-    category: str = Field(max_length=16)
+    category: str = Field(max_length=32)
     measure: str = Field(max_length=32)
     promised: str = Field(default="", max_length=1000)
     project: str | None = Field(default=None, max_length=200)
@@ -42,7 +42,7 @@ class Commitment(SyncedRow, table=True):
     amount: float | None = None
     fund_source: str | None = Field(default=None, max_length=32)
     due_date: date | None = Field(default=None, index=True)
-    status: str = Field(default="planned", index=True, max_length=16)
+    status: str = Field(default="planned", index=True, max_length=32)
     delivered_date: date | None = None
     confirmed: bool = False  # 户主签名 / household confirmation
     note: str | None = Field(default=None, max_length=1000)

@@ -28,14 +28,14 @@ class ChangeLog(SQLModel, table=True):
     change_id: str = Field(unique=True, max_length=80)
     device_id: str = Field(index=True, max_length=36)
     seq: int
-    tbl: str = Field(max_length=24)
+    tbl: str = Field(max_length=32)
     row_id: str = Field(max_length=36)
     household_id: str | None = Field(default=None, index=True, max_length=36)
     field: str = Field(max_length=40)  # '*' for a whole new row
     value: str | None = None  # JSON
     hlc: str = Field(index=True, max_length=64)
     base_hlc: str | None = Field(default=None, max_length=64)
-    op: str = Field(max_length=8)  # insert | update | void
+    op: str = Field(max_length=32)  # insert | update | void
     cadre: str = Field(default="", max_length=40)
     recorded_at: str = Field(max_length=32)  # wall-clock ISO time on the writing laptop
     server_seq: int | None = Field(default=None, index=True)
@@ -47,7 +47,7 @@ class FieldStamp(SQLModel, table=True):
 
     __tablename__ = "field_stamp"
 
-    tbl: str = Field(primary_key=True, max_length=24)
+    tbl: str = Field(primary_key=True, max_length=32)
     row_id: str = Field(primary_key=True, max_length=36)
     field: str = Field(primary_key=True, max_length=40)
     hlc: str = Field(max_length=64)
@@ -62,7 +62,7 @@ class Finding(SQLModel, table=True):
     household_id: str = Field(index=True, max_length=36)
     member_id: str | None = Field(default=None, max_length=36)
     rule: str = Field(index=True, max_length=40)
-    severity: str = Field(max_length=8)  # error | warning
+    severity: str = Field(max_length=32)  # error | warning
     field: str | None = Field(default=None, max_length=40)
     message: str = Field(max_length=400)
 
@@ -73,7 +73,7 @@ class Draft(SQLModel, table=True):
     __tablename__ = "draft"
 
     key: str = Field(primary_key=True, max_length=120)
-    kind: str = Field(max_length=24)
+    kind: str = Field(max_length=32)
     household_id: str | None = Field(default=None, max_length=36)
     payload: str  # JSON
     saved_at: str = Field(max_length=32)
@@ -98,7 +98,7 @@ class Conflict(SQLModel, table=True):
     __tablename__ = "conflict"
 
     id: str = Field(primary_key=True, max_length=64)
-    tbl: str = Field(max_length=24)
+    tbl: str = Field(max_length=32)
     row_id: str = Field(max_length=36)
     household_id: str | None = Field(default=None, index=True, max_length=36)
     field: str = Field(max_length=40)

@@ -15,7 +15,7 @@ class Region(SyncedRow, table=True):
 
     __tablename__ = "region"
 
-    code: str = Field(index=True, unique=True, max_length=16)
+    code: str = Field(index=True, unique=True, max_length=32)
     name: str = Field(max_length=60)
-    level: str = Field(max_length=12)
-    parent_code: str | None = Field(default=None, index=True, max_length=16)
+    level: str = Field(max_length=32)
+    parent_code: str | None = Field(default=None, index=True, max_length=32)

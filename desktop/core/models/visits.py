@@ -15,7 +15,7 @@ class Visit(SyncedRow, table=True):
     household_id: str = Field(foreign_key="household.id", index=True, max_length=36)
     helper_id: str | None = Field(default=None, foreign_key="helper.id", max_length=36)
     visit_date: date = Field(index=True)
-    purpose: str | None = Field(default=None, max_length=16)
+    purpose: str | None = Field(default=None, max_length=32)
     income_spending: str | None = Field(default=None, max_length=2000)
     living_conditions: str | None = Field(default=None, max_length=2000)
     health_schooling: str | None = Field(default=None, max_length=2000)
@@ -39,7 +39,7 @@ class Photo(SyncedRow, table=True):
 
     sha256: str = Field(index=True, max_length=64)
     household_id: str = Field(foreign_key="household.id", index=True, max_length=36)
-    owner_table: str = Field(max_length=24)  # visit, commitment, step_record, household
+    owner_table: str = Field(max_length=32)  # visit, commitment, step_record, household
     owner_id: str = Field(index=True, max_length=36)
     caption: str | None = Field(default=None, max_length=200)
     taken_at: datetime | None = None

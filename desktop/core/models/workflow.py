@@ -13,11 +13,11 @@ class StepRecord(SyncedRow, table=True):
     __tablename__ = "step_record"
 
     household_id: str = Field(foreign_key="household.id", index=True, max_length=36)
-    workflow: str = Field(max_length=16)  # identification | exit | monitoring
+    workflow: str = Field(max_length=32)  # identification | exit | monitoring
     step: str = Field(max_length=32)
     step_date: date
     decided_by: str | None = Field(default=None, max_length=80)
-    outcome: str = Field(default="pass", max_length=8)  # pass | fail | return
+    outcome: str = Field(default="pass", max_length=32)  # pass | fail | return
     votes_for: int | None = None
     votes_against: int | None = None
     votes_abstain: int | None = None

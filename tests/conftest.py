@@ -1,0 +1,51 @@
+"""Shared fixtures: a real Doorstep database file per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from desktop.core.database import Database, open_database  # noqa: E402
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(tmp_path / "doorstep.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def village(db: Database) -> str:
+    """A county → township → village → group chain; returns the village code."""
+    with db.unit_of_work(cadre="测试员") as uow:
+        uow.insert_many(
+            "region",
+            [
+                {"code": "520102000000", "name": "示范县", "level": "county"},
+                {
+                    "code": "520102001000",
+                    "name": "红岩镇",
+                    "level": "township",
+                    "parent_code": "520102000000",
+                },
+                {
+                    "code": "520102001001",
+                    "name": "新寨村",
+                    "level": "village",
+                    "parent_code": "520102001000",
+                },
+                {
+                    "code": "52010200100101",
+                    "name": "一组",
+                    "level": "group",
+                    "parent_code": "520102001001",
+                },
+            ],
+        )
+    return "520102001001"
