@@ -506,6 +506,8 @@ class AgeReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: WriteableBuffer) -> int:
+        if self.closed:
+            raise ValueError("read from closed AgeReader")
         target = memoryview(buffer).cast("B")
         while self._offset == len(self._plain):
             if self._done:

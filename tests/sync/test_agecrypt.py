@@ -19,7 +19,7 @@ from typing import BinaryIO, cast
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from desktop.core.i18n import parse_po, po_path
+from desktop.core.i18n import parse_po, po_path, set_language
 from desktop.sync import agecrypt, bech32
 from desktop.sync.agecrypt import (
     CHUNK_SIZE,
@@ -263,7 +263,11 @@ def test_reader_returns_the_same_bytes_for_any_read_size(keys: tuple[str, str]) 
         while piece := reader.read(size):
             pieces.append(piece)
         assert b"".join(pieces) == data
-    assert AgeReader(io.BytesIO(blob), [keys[0]]).read() == data
+    reader = AgeReader(io.BytesIO(blob), [keys[0]])
+    assert reader.read() == data and reader.read(10) == b""
+    reader.close()
+    with pytest.raises(ValueError):
+        reader.read(1)
     # many small writes, then single bytes across the chunk edge
     split, total = CHUNK_SIZE - 5, CHUNK_SIZE + 20
     out = io.BytesIO()
@@ -307,6 +311,12 @@ def test_wrong_identity_is_told_apart(keys: tuple[str, str]) -> None:
     blob = _encrypt(b"for the county only", [keys[1]])
     with pytest.raises(WrongIdentityError, match="不是发给本机的"):
         _decrypt(blob, [generate_identity()[0]])
+    set_language("en")
+    try:
+        with pytest.raises(WrongIdentityError, match="not sent to this computer"):
+            AgeReader(io.BytesIO(blob), [generate_identity()[0]])
+    finally:
+        set_language("zh_CN")
 
 
 @pytest.fixture(scope="module")
