@@ -33,7 +33,8 @@ def encode_row(row: dict[str, Any]) -> str:
 @cache
 def _adapter(table: str, field: str) -> TypeAdapter[Any]:
     model = SYNCED[table]
-    return TypeAdapter(model.model_fields[field].annotation)
+    annotation: Any = model.model_fields[field].annotation
+    return TypeAdapter(annotation)
 
 
 def decode_field(table: str, field: str, raw: str | None) -> Any:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
 from desktop.core.codec import encode, encode_row
 from desktop.core.db import _guard_of
@@ -25,10 +25,9 @@ from desktop.core.models import (
     APPEND_ONLY,
     FIELD_GROUPS,
     SYNCED,
-    ChangeLog,
-    DeviceState,
     FieldStamp,
     SyncedRow,
+    metadata,
     new_id,
 )
 from desktop.core.services.errors import FieldProblem, NotFound, ServiceError, ValidationFailed
@@ -70,10 +69,8 @@ class UnitOfWork:
 
     # ----------------------------------------------------------------- reading inside the work
     def get(self, table: str, row_id: str) -> dict[str, Any]:
-        model = SYNCED[table]
-        result = self.connection.execute(
-            select(model.__table__).where(model.__table__.c.id == row_id)
-        )  # type: ignore[attr-defined]
+        table_ = _table(table)
+        result = self.connection.execute(select(table_).where(table_.c.id == row_id))
         row = result.mappings().first()
         if row is None:
             raise NotFound(
@@ -127,7 +124,7 @@ class UnitOfWork:
                 Change(table, row["id"], "insert", tuple(payload), _household_of(table, row))
             )
         if prepared:
-            self.connection.execute(insert(model.__table__), prepared)  # type: ignore[attr-defined]
+            self.connection.execute(insert(_table(table)), prepared)
             self._log.extend(entries)
         return [row["id"] for row in prepared]
 
@@ -165,8 +162,8 @@ class UnitOfWork:
         op = "void" if "voided" in changed and row["voided"] else "update"
         household = _household_of(table, row)
         self.connection.execute(
-            update(model.__table__)  # type: ignore[attr-defined]
-            .where(model.__table__.c.id == row_id)  # type: ignore[attr-defined]
+            update(_table(table))
+            .where(_table(table).c.id == row_id)
             .values({name: row[name] for name in fields})
         )
         for name in fields:
@@ -194,22 +191,20 @@ class UnitOfWork:
 
     def write_raw(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
         """Write already-merged values without logging (the merge logs the incoming entry)."""
-        model = SYNCED[table]
         self.connection.execute(
-            update(model.__table__).where(model.__table__.c.id == row_id).values(dict(values))  # type: ignore[attr-defined]
+            update(_table(table)).where(_table(table).c.id == row_id).values(dict(values))
         )
 
     def insert_raw(self, table: str, row: Mapping[str, Any]) -> None:
-        model = SYNCED[table]
-        self.connection.execute(insert(model.__table__), [dict(row)])  # type: ignore[attr-defined]
+        self.connection.execute(insert(_table(table)), [dict(row)])
 
     def record_foreign(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Keep other devices' change-log entries as they came (idempotent on change_id)."""
         rows = [dict(e) for e in entries]
         if rows:
             self.connection.execute(
-                insert(ChangeLog.__table__).prefix_with("OR IGNORE"),
-                rows,  # type: ignore[attr-defined]
+                insert(_table("change_log")).prefix_with("OR IGNORE"),
+                rows,
             )
 
     # ----------------------------------------------------------------- internals
@@ -271,15 +266,19 @@ class UnitOfWork:
 
     def flush_log(self) -> None:
         if self._log:
-            self.connection.execute(insert(ChangeLog.__table__), self._log)  # type: ignore[attr-defined]
+            self.connection.execute(insert(_table("change_log")), self._log)
             self._log = []
 
     def save_device_state(self) -> None:
         self.connection.execute(
-            update(DeviceState.__table__)  # type: ignore[attr-defined]
-            .where(DeviceState.__table__.c.id == 1)  # type: ignore[attr-defined]
+            update(_table("device_state"))
+            .where(_table("device_state").c.id == 1)
             .values(hlc_ms=self.clock.ms, hlc_counter=self.clock.counter, next_seq=self.next_seq)
         )
+
+
+def _table(name: str) -> Table:
+    return metadata.tables[name]
 
 
 @cache
@@ -325,7 +324,7 @@ def _pydantic_message(error: Any) -> str:
 
 def begin(connection: Connection, cadre: str | None = None) -> UnitOfWork:
     """Start a unit of work on a connection that is already inside a write transaction."""
-    state = connection.execute(select(DeviceState.__table__)).mappings().one()  # type: ignore[attr-defined]
+    state = connection.execute(select(_table("device_state"))).mappings().one()
     _guard_of(connection.connection.dbapi_connection).active = 1
     return UnitOfWork(
         connection=connection,
