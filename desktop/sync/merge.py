@@ -1,0 +1,503 @@
+"""Applying other devices' change-log entries: last-writer-wins per field, with conflicts kept.
+
+Every replica (each laptop and the county) runs exactly this code on the entries it receives, so
+they all end in the same state whatever order the entries arrive in:
+
+* A field's value is the one written by the entry with the highest stamp. Stamps are strings that
+  sort by (time, counter, device), so "highest" is the (hlc, device_id) order LWW needs. A row's
+  ``created_hlc`` stamps every field no later entry has touched. Field groups need nothing special:
+  their fields are always written together, under one stamp.
+* An insert (``field == '*'``) creates the row; if the row is already there (the same row created
+  twice) each field of it is an ordinary write with the insert's stamp.
+* An update for a row we do not have yet is kept in the change log and replayed when the insert
+  arrives ("pending" rows), so out-of-order delivery still converges.
+* Two updates of one field are concurrent when each was written without having seen the other:
+  ``x.hlc > y.base_hlc`` and ``y.hlc > x.base_hlc``. Every such pair with different values becomes
+  one ``conflict`` row whose id hashes the two change ids, so each replica records the same set:
+  the pair is noticed when the second of the two reaches a replica (merge time) or, on the author's
+  own laptop when it wrote against a stale base, by :func:`scan_local_conflicts`.
+* Append-only tables are rows that are only inserted and voided, so the above is a union; voids
+  are field writes (tombstones) and an edit to a voided row still applies by LWW.
+
+Writes go through the unit of work's merge primitives in the caller's one transaction; bulk paths
+use the same connection's cursor for the local bookkeeping tables (change log, stamps, conflicts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+
+from desktop.core.hlc import FAR_FUTURE_MS, parse_stamp, wall_ms
+from desktop.core.i18n import _
+from desktop.core.models import SYNCED
+from desktop.core.services.errors import ServiceError
+from desktop.core.services.uow import UnitOfWork
+from desktop.sync.values import BadValue, field_value, row_values
+
+ENTRY_COLUMNS = (
+    "change_id",
+    "device_id",
+    "seq",
+    "tbl",
+    "row_id",
+    "household_id",
+    "field",
+    "value",
+    "hlc",
+    "base_hlc",
+    "op",
+    "cadre",
+    "recorded_at",
+    "server_seq",
+    "acked",
+)
+OPS = frozenset({"insert", "update", "void", "resolve"})
+PENDING_KEY = "sync:pending_rows"
+SCANNED_KEY = "sync:conflict_scan_seq"
+SUMMARY_FIELDS = frozenset({"size", "head_name", "head_member_id"})
+CHUNK = 500
+
+
+class MergeError(ServiceError):
+    """Entries that cannot be applied; the whole bundle is refused."""
+
+
+@dataclass
+class MergeResult:
+    received: int = 0
+    applied: int = 0  # entries new to this replica
+    duplicates: int = 0  # entries it already had
+    pending_rows: int = 0  # rows waiting for their insert
+    conflicts: list[str] = field(default_factory=list)  # ids of conflicts first seen now
+    far_future: int = 0  # stamps more than a day ahead of this laptop's clock
+    households: set[str] = field(default_factory=set)
+
+
+def conflict_id(change_a: str, change_b: str) -> str:
+    """The same id on every replica, whichever of the two changes it saw first."""
+    first, second = sorted((change_a, change_b))
+    return hashlib.sha256(f"{first}\n{second}".encode()).hexdigest()
+
+
+def raw_cursor(uow: UnitOfWork) -> sqlite3.Cursor:
+    """A cursor on the unit of work's own connection (same transaction) for local tables."""
+    driver = uow.connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver.cursor()
+
+
+def ensure_indexes(cur: sqlite3.Cursor) -> None:
+    """Conflict checks and pending replays look entries up by field; they need this index."""
+    cur.execute(
+        "CREATE INDEX IF NOT EXISTS ix_change_log_row_field ON change_log (tbl, row_id, field)"
+    )
+
+
+def check_entry(entry: Mapping[str, Any]) -> None:
+    """Refuse an entry that could not have come from a Doorstep unit of work."""
+    table, name = entry.get("tbl"), entry.get("field")
+    ok = (
+        table in SYNCED
+        and isinstance(entry.get("row_id"), str)
+        and 0 < len(entry["row_id"]) <= 36
+        and entry.get("op") in OPS
+        and isinstance(name, str)
+        and (name == "*") == (entry.get("op") == "insert")
+        and (name == "*" or name in SYNCED[str(table)].model_fields)
+        and name not in ("id", "created_hlc")
+        and isinstance(entry.get("seq"), int)
+        and entry.get("change_id") == f"{entry.get('device_id')}:{entry.get('seq')}"
+        and (entry.get("value") is None or isinstance(entry.get("value"), str))
+        and (entry.get("base_hlc") is None or isinstance(entry.get("base_hlc"), str))
+    )
+    if ok:
+        try:
+            stamp = parse_stamp(str(entry["hlc"]))
+            ok = stamp.device == entry["device_id"] and len(str(entry["hlc"])) <= 64
+        except (ValueError, KeyError):
+            ok = False
+    if not ok:
+        raise MergeError(
+            _("数据包中有一条无效的变更记录（{change}），整包拒收。").format(
+                change=str(entry.get("change_id"))[:80]
+            )
+        )
+
+
+# --------------------------------------------------------------------------------- applying
+def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> MergeResult:
+    """Merge entries into the database inside ``uow``'s transaction; idempotent on change_id."""
+    cur = raw_cursor(uow)
+    ensure_indexes(cur)
+    cur.execute("PRAGMA defer_foreign_keys = ON")  # rows of one bundle may reference each other
+    result = MergeResult()
+    scan_local_conflicts_in(uow, cur)
+    incoming: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        result.received += 1
+        check_entry(entry)
+        if entry["change_id"] not in incoming:
+            incoming[entry["change_id"]] = {c: entry.get(c) for c in ENTRY_COLUMNS}
+    known = _known_change_ids(cur, list(incoming))
+    fresh = [e for cid, e in incoming.items() if cid not in known]
+    result.duplicates = result.received - len(fresh)
+    result.applied = len(fresh)
+    if not fresh:
+        return result
+    for e in fresh:
+        e["acked"] = bool(e.get("acked"))
+    cur.executemany(
+        f"INSERT OR IGNORE INTO change_log ({', '.join(ENTRY_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
+        [tuple(e[c] for c in ENTRY_COLUMNS) for e in fresh],
+    )
+    highest = max(e["hlc"] for e in fresh)
+    uow.clock.observe(highest)
+    limit = wall_ms() + FAR_FUTURE_MS
+    result.far_future = sum(1 for e in fresh if parse_stamp(e["hlc"]).ms > limit)
+
+    pending = _load_pending(cur)
+    by_row: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for e in fresh:
+        by_row[(e["tbl"], e["row_id"])].append(e)
+        if e["household_id"]:
+            result.households.add(e["household_id"])
+    merger = _RowMerger(uow, cur, result)
+    for table in SYNCED:  # parents before children, as the models are listed
+        keys = [k for k in by_row if k[0] == table]
+        if keys:
+            merger.merge_table(table, {k[1]: by_row[k] for k in keys}, pending)
+    merger.finish()
+    _save_pending(cur, pending)
+    result.pending_rows = len(pending)
+    return result
+
+
+class _RowMerger:
+    """LWW over a batch of rows of one table at a time, written back in bulk."""
+
+    def __init__(self, uow: UnitOfWork, cur: sqlite3.Cursor, result: MergeResult) -> None:
+        self.uow = uow
+        self.cur = cur
+        self.result = result
+        self.stamp_rows: list[tuple[str, str, str, str]] = []
+        self.conflict_fields: set[tuple[str, str, str]] = set()
+        self.summary_households: set[str] = set()
+
+    def merge_table(
+        self, table: str, groups: dict[str, list[dict[str, Any]]], pending: set[str]
+    ) -> None:
+        created = _existing_rows(self.cur, table, list(groups))
+        stamps = _field_stamps(self.cur, table, [r for r in groups if r in created])
+        new_rows: list[dict[str, Any]] = []
+        updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+        for row_id, group in groups.items():
+            key = f"{table}/{row_id}"
+            row_created = created.get(row_id)
+            values: dict[str, Any] = {}
+            if row_created is None:
+                if not any(e["field"] == "*" for e in group):
+                    pending.add(key)
+                    continue
+                if key in pending:  # replay what arrived before the insert
+                    group = _row_entries(self.cur, table, row_id)
+                    pending.discard(key)
+                group = sorted(group, key=lambda e: e["hlc"])
+                first = next(e for e in group if e["field"] == "*")
+                values = self._decode_row(table, first)
+                row_created = first["hlc"]
+                row_stamps: dict[str, str] = {}
+                rest = [e for e in group if e is not first]
+                is_new = True
+            else:
+                row_stamps = stamps.get(row_id, {})
+                rest = sorted(group, key=lambda e: e["hlc"])
+                is_new = False
+            changed: dict[str, Any] = {}
+            touched: set[str] = set()
+            for entry in rest:
+                for name, value in self._writes(table, entry):
+                    current = row_stamps.get(name, row_created)
+                    if entry["field"] != "*" and (entry["base_hlc"] or "") < current:
+                        self.conflict_fields.add((table, row_id, name))
+                    if entry["op"] == "resolve":
+                        self.conflict_fields.add((table, row_id, name))
+                    if entry["hlc"] > current:
+                        changed[name] = value
+                        row_stamps[name] = entry["hlc"]
+                        touched.add(name)
+                    if entry["field"] == "*" and entry["hlc"] < row_created:
+                        # The same row created twice: the earlier insert names the row's birth,
+                        # the fields it did not win keep their stamps explicitly.
+                        for other in SYNCED[table].model_fields:
+                            if other not in row_stamps:
+                                row_stamps[other] = row_created
+                                touched.add(other)
+                        row_created = entry["hlc"]
+                        changed["created_hlc"] = row_created
+            if table == "member" or (table == "household" and SUMMARY_FIELDS & set(changed)):
+                for e in group:
+                    if e["household_id"]:
+                        self.summary_households.add(e["household_id"])
+            if table == "household" and is_new:
+                self.summary_households.add(row_id)
+            if is_new:
+                values.update(changed)
+                values["id"] = row_id
+                values["created_hlc"] = row_created
+                new_rows.append(values)
+            elif changed:
+                changed["_row"] = row_id
+                updates[frozenset(changed)].append(changed)
+            for name in touched:
+                if row_stamps[name] != row_created or not is_new:
+                    self.stamp_rows.append((table, row_id, name, row_stamps[name]))
+        model_table = SYNCED[table].__table__  # type: ignore[attr-defined]
+        if new_rows:
+            self.uow.connection.execute(insert(model_table), new_rows)
+        for names, rows in updates.items():
+            columns: dict[str, Any] = {n: bindparam(n) for n in names if n != "_row"}
+            statement = (
+                update(model_table).where(model_table.c.id == bindparam("_row")).values(columns)
+            )
+            self.uow.connection.execute(statement, rows)
+
+    def _decode_row(self, table: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return row_values(table, entry["value"])
+        except BadValue as bad:
+            raise _bad_value(entry, bad) from None
+
+    def _writes(self, table: str, entry: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        try:
+            if entry["field"] == "*":
+                return list(row_values(table, entry["value"]).items())
+            return [(entry["field"], field_value(table, entry["field"], entry["value"]))]
+        except BadValue as bad:
+            raise _bad_value(entry, bad) from None
+
+    def finish(self) -> None:
+        if self.stamp_rows:
+            self.cur.executemany(
+                "INSERT INTO field_stamp (tbl, row_id, field, hlc) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (tbl, row_id, field) DO UPDATE SET hlc = excluded.hlc",
+                self.stamp_rows,
+            )
+        for table, row_id, name in sorted(self.conflict_fields):
+            self.result.conflicts.extend(record_conflicts(self.cur, table, row_id, name))
+        for household in sorted(self.summary_households):
+            refresh_summary_raw(self.uow, household)
+
+
+def _bad_value(entry: Mapping[str, Any], bad: BadValue) -> MergeError:
+    return MergeError(
+        _("数据包中的变更 {change} 的字段 {field} 的值无效，整包拒收。").format(
+            change=entry["change_id"], field=f"{bad.table}.{bad.field}"
+        )
+    )
+
+
+# --------------------------------------------------------------------------------- conflicts
+def record_conflicts(cur: sqlite3.Cursor, table: str, row_id: str, name: str) -> list[str]:
+    """Record every concurrent pair of differing writes to one field; returns new conflict ids."""
+    rows = cur.execute(
+        "SELECT change_id, device_id, value, hlc, base_hlc, cadre FROM change_log "
+        "WHERE tbl = ? AND row_id = ? AND field = ? ORDER BY hlc",
+        (table, row_id, name),
+    ).fetchall()
+    found: list[str] = []
+    now = datetime.now().astimezone().isoformat(timespec="seconds")
+    for i, older in enumerate(rows):
+        for newer in rows[i + 1 :]:
+            concurrent = newer[3] > (older[4] or "") and older[3] > (newer[4] or "")
+            if not concurrent or older[2] == newer[2]:
+                continue
+            ident = conflict_id(older[0], newer[0])
+            household = _household_of_row(cur, table, row_id)
+            cur.execute(
+                "INSERT OR IGNORE INTO conflict (id, tbl, row_id, household_id, field, "
+                "winner_change_id, winner_value, winner_hlc, winner_device, winner_cadre, "
+                "loser_change_id, loser_value, loser_hlc, loser_device, loser_cadre, detected_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ident,
+                    table,
+                    row_id,
+                    household,
+                    name,
+                    newer[0],
+                    newer[2],
+                    newer[3],
+                    newer[1],
+                    newer[5],
+                    older[0],
+                    older[2],
+                    older[3],
+                    older[1],
+                    older[5],
+                    now,
+                ),
+            )
+            if cur.rowcount:
+                found.append(ident)
+    settle_resolutions(cur, table, row_id, name)
+    return found
+
+
+def settle_resolutions(cur: sqlite3.Cursor, table: str, row_id: str, name: str) -> None:
+    """A conflict is resolved by the earliest 'resolve' change to its field made after seeing
+    both sides (base stamp at or past the winner's). Derived from the change log alone, so the
+    resolution state converges like the data does."""
+    resolves = cur.execute(
+        "SELECT change_id, base_hlc FROM change_log WHERE tbl = ? AND row_id = ? AND field = ? "
+        "AND op = 'resolve' ORDER BY hlc",
+        (table, row_id, name),
+    ).fetchall()
+    conflicts = cur.execute(
+        "SELECT id, winner_hlc, resolved_by_change FROM conflict "
+        "WHERE tbl = ? AND row_id = ? AND field = ?",
+        (table, row_id, name),
+    ).fetchall()
+    for ident, winner_hlc, resolved in conflicts:
+        by = next((cid for cid, base in resolves if (base or "") >= winner_hlc), None)
+        if by != resolved:
+            cur.execute("UPDATE conflict SET resolved_by_change = ? WHERE id = ?", (by, ident))
+
+
+def scan_local_conflicts_in(uow: UnitOfWork, cur: sqlite3.Cursor) -> list[str]:
+    """Conflicts made on this laptop: an edit saved against a stale base after another device's
+    change to the same field had already arrived. Other replicas see the pair when our edit
+    reaches them; we see it here, the next time we merge or export."""
+    ensure_indexes(cur)
+    found = cur.execute("SELECT value FROM setting WHERE key = ?", (SCANNED_KEY,)).fetchone()
+    scanned = int(json.loads(found[0])) if found else 0
+    top = cur.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE device_id = ?", (uow.device_id,)
+    ).fetchone()[0]
+    top = max(int(top), uow.next_seq - 1)
+    if top <= scanned:
+        return []
+    suspects = cur.execute(
+        "SELECT DISTINCT x.tbl, x.row_id, x.field FROM change_log x JOIN change_log y "
+        "ON y.tbl = x.tbl AND y.row_id = x.row_id AND y.field = x.field "
+        "WHERE x.device_id = ? AND x.seq > ? AND x.field != '*' AND y.change_id != x.change_id "
+        "AND y.hlc > COALESCE(x.base_hlc, '') AND x.hlc > COALESCE(y.base_hlc, '') "
+        "AND y.value IS NOT x.value",
+        (uow.device_id, scanned),
+    ).fetchall()
+    ids: list[str] = []
+    for table, row_id, name in suspects:
+        ids.extend(record_conflicts(cur, table, row_id, name))
+    cur.execute(
+        "INSERT INTO setting (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (SCANNED_KEY, json.dumps(top)),
+    )
+    return ids
+
+
+# --------------------------------------------------------------------------------- summaries
+def refresh_summary_raw(uow: UnitOfWork, household_id: str) -> None:
+    """Keep head and size equal to what the merged members say, as the household services do.
+
+    Written without a log entry: every replica computes the same values from the same members,
+    and the authors' own summary changes travel as ordinary entries."""
+    cur = raw_cursor(uow)
+    row = cur.execute(
+        "SELECT size, head_name, head_member_id FROM household WHERE id = ?", (household_id,)
+    ).fetchone()
+    if row is None:
+        return
+    members = cur.execute(
+        "SELECT id, name, relation FROM member WHERE household_id = ? AND voided = 0 "
+        "AND left_reason IS NULL ORDER BY sort_order, id",
+        (household_id,),
+    ).fetchall()
+    head = next((m for m in members if m[2] == "head"), None)
+    wanted = (len(members), head[1] if head else "", head[0] if head else None)
+    if tuple(row) != wanted:
+        uow.write_raw(
+            "household",
+            household_id,
+            {"size": wanted[0], "head_name": wanted[1], "head_member_id": wanted[2]},
+        )
+
+
+# --------------------------------------------------------------------------------- lookups
+def _known_change_ids(cur: sqlite3.Cursor, ids: Sequence[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        marks = ",".join("?" * len(part))
+        known.update(
+            r[0]
+            for r in cur.execute(
+                f"SELECT change_id FROM change_log WHERE change_id IN ({marks})", part
+            )
+        )
+    return known
+
+
+def _existing_rows(cur: sqlite3.Cursor, table: str, ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        marks = ",".join("?" * len(part))
+        found.update(
+            cur.execute(f"SELECT id, created_hlc FROM {table} WHERE id IN ({marks})", part)
+        )
+    return found
+
+
+def _field_stamps(cur: sqlite3.Cursor, table: str, ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    stamps: dict[str, dict[str, str]] = defaultdict(dict)
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        marks = ",".join("?" * len(part))
+        for row_id, name, hlc in cur.execute(
+            f"SELECT row_id, field, hlc FROM field_stamp WHERE tbl = ? AND row_id IN ({marks})",
+            [table, *part],
+        ):
+            stamps[row_id][name] = hlc
+    return stamps
+
+
+def _row_entries(cur: sqlite3.Cursor, table: str, row_id: str) -> list[dict[str, Any]]:
+    cur.execute(
+        f"SELECT {', '.join(ENTRY_COLUMNS)} FROM change_log WHERE tbl = ? AND row_id = ?",
+        (table, row_id),
+    )
+    return [dict(zip(ENTRY_COLUMNS, r, strict=True)) for r in cur.fetchall()]
+
+
+def _household_of_row(cur: sqlite3.Cursor, table: str, row_id: str) -> str | None:
+    if table == "household":
+        return row_id
+    found = cur.execute(
+        "SELECT household_id FROM change_log WHERE tbl = ? AND row_id = ? "
+        "AND household_id IS NOT NULL LIMIT 1",
+        (table, row_id),
+    ).fetchone()
+    return found[0] if found else None
+
+
+def _load_pending(cur: sqlite3.Cursor) -> set[str]:
+    found = cur.execute("SELECT value FROM setting WHERE key = ?", (PENDING_KEY,)).fetchone()
+    return set(json.loads(found[0])) if found else set()
+
+
+def _save_pending(cur: sqlite3.Cursor, pending: set[str]) -> None:
+    cur.execute(
+        "INSERT INTO setting (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (PENDING_KEY, json.dumps(sorted(pending))),
+    )
