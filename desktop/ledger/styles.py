@@ -1,0 +1,198 @@
+"""Paragraph and table styles shared by every document, all set to the embedded fonts.
+
+reportlab's defaults name Helvetica in many places (paragraph, bullet and table fonts); every
+style here sets the font explicitly so no standard font slips into a PDF. Chinese text wraps at
+any character (``wordWrap='CJK'``); English text wraps at spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+
+from desktop.core.i18n import _, current_language, is_english
+from desktop.ledger.fonts import CJK, markup, register_fonts
+
+PAGE = A4
+MARGIN_X = 15 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 18 * mm
+FRAME_WIDTH = PAGE[0] - 2 * MARGIN_X
+
+GRID = colors.HexColor("#7a7a7a")
+HEAD_BG = colors.HexColor("#e6e9ef")
+LABEL_BG = colors.HexColor("#f3f4f7")
+MUTED = colors.HexColor("#555555")
+
+
+@cache
+def _styles(language: str) -> dict[str, ParagraphStyle]:
+    register_fonts()
+    wrap = None if language == "en" else "CJK"
+    base = ParagraphStyle(
+        "body",
+        fontName=CJK,
+        bulletFontName=CJK,
+        fontSize=10,
+        leading=14,
+        wordWrap=wrap,
+        splitLongWords=1,
+    )
+
+    def derive(name: str, **kw: object) -> ParagraphStyle:
+        return ParagraphStyle(name, parent=base, **kw)  # type: ignore[arg-type]
+
+    return {
+        "body": base,
+        "title": derive("title", fontSize=20, leading=26, alignment=TA_CENTER, spaceAfter=6),
+        "subtitle": derive(
+            "subtitle", fontSize=11, leading=15, alignment=TA_CENTER, textColor=MUTED
+        ),
+        "h1": derive("h1", fontSize=14, leading=19, spaceBefore=10, spaceAfter=5),
+        "h2": derive("h2", fontSize=11.5, leading=15, spaceBefore=6, spaceAfter=3),
+        "small": derive("small", fontSize=8.5, leading=11.5, textColor=MUTED),
+        "cell": derive("cell", fontSize=8.5, leading=11),
+        "cell_center": derive("cell_center", fontSize=8.5, leading=11, alignment=TA_CENTER),
+        "cell_right": derive("cell_right", fontSize=8.5, leading=11, alignment=TA_RIGHT),
+        "head": derive("head", fontSize=8.5, leading=11, alignment=TA_CENTER),
+        "label": derive("label", fontSize=8.5, leading=11, textColor=MUTED),
+        "caption": derive("caption", fontSize=8, leading=10.5, alignment=TA_CENTER),
+        "notice_body": derive("notice_body", fontSize=11.5, leading=19, firstLineIndent=23),
+        "sign": derive("sign", fontSize=11, leading=22),
+    }
+
+
+def style(name: str) -> ParagraphStyle:
+    return _styles(current_language())[name]
+
+
+def para(text: object, name: str = "body") -> Paragraph:
+    """A paragraph of plain (unescaped) text in the named style."""
+    return Paragraph(markup(text), style(name))
+
+
+def cell(text: object, name: str = "cell") -> Paragraph:
+    return Paragraph(markup(text), style(name))
+
+
+def grid_style(header_rows: int = 1, extra: Sequence[tuple] = (), ruled: bool = True) -> TableStyle:
+    commands: list[tuple] = [
+        ("FONTNAME", (0, 0), (-1, -1), CJK),
+        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if ruled:
+        commands.append(("GRID", (0, 0), (-1, -1), 0.4, GRID))
+    if header_rows:
+        commands.append(("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD_BG))
+    commands.extend(extra)
+    return TableStyle(commands)
+
+
+def grid_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    widths: Sequence[float],
+    aligns: Sequence[str] | None = None,
+    min_row_height: float = 0,
+    split_in_row: bool = False,
+) -> Table:
+    """A ruled table with a header row repeated on every page it spans.
+
+    Cells are text (wrapped to the column) or ready flowables. ``widths`` are fractions of the
+    frame width. A row taller than a page may split inside the row, so long notes never make
+    the document fail to build.
+    """
+    col_widths = [w * FRAME_WIDTH for w in widths]
+    cell_styles = [
+        {"l": "cell", "c": "cell_center", "r": "cell_right"}[a]
+        for a in (aligns or "l" * len(header))
+    ]
+    data: list[list[object]] = [[cell(h, "head") for h in header]]
+    for row in rows:
+        data.append(
+            [
+                value if isinstance(value, Flowable) else cell(value, cell_styles[i])
+                for i, value in enumerate(row)
+            ]
+        )
+    return Table(
+        data,
+        colWidths=col_widths,
+        repeatRows=1,
+        splitInRow=1 if split_in_row else 0,
+        style=grid_style(),
+        hAlign="LEFT",
+        minRowHeights=[0] + [min_row_height] * len(rows) if min_row_height else None,
+    )
+
+
+def facts_table(pairs: Sequence[tuple[str, object]], columns: int = 2) -> Table:
+    """Label/value pairs laid out ``columns`` pairs to a row (the 家庭情况 block)."""
+    label_w = 0.17 if columns == 2 else 0.12
+    value_w = 1 / columns - label_w
+    widths = [label_w, value_w] * columns
+    data: list[list[object]] = []
+    for start in range(0, len(pairs), columns):
+        row: list[object] = []
+        for label, value in pairs[start : start + columns]:
+            row += [cell(label, "label"), cell(value)]
+        while len(row) < 2 * columns:
+            row += ["", ""]
+        data.append(row)
+    extra = [("BACKGROUND", (c, 0), (c, -1), LABEL_BG) for c in range(0, 2 * columns, 2)]
+    return Table(
+        data,
+        colWidths=[w * FRAME_WIDTH for w in widths],
+        style=grid_style(header_rows=0, extra=extra),
+        hAlign="LEFT",
+    )
+
+
+def yes_no(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return _("是") if value else _("否")
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.2f}"
+
+
+def day(value: object) -> str:
+    if value is None:
+        return ""
+    iso = getattr(value, "isoformat", None)
+    return iso()[:10] if iso else str(value)
+
+
+__all__ = [
+    "FRAME_WIDTH",
+    "MARGIN_BOTTOM",
+    "MARGIN_TOP",
+    "MARGIN_X",
+    "PAGE",
+    "cell",
+    "day",
+    "facts_table",
+    "grid_style",
+    "grid_table",
+    "is_english",
+    "money",
+    "para",
+    "style",
+    "yes_no",
+]
