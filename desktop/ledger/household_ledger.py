@@ -18,6 +18,8 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Ta
 from desktop.core import codes
 from desktop.core.i18n import _
 from desktop.core.models import Commitment, StepRecord, Visit
+from desktop.core.rules.income import compare_to_line, net_income, per_capita, position_label
+from desktop.core.rules.rulefile import RuleFileError, default_rules
 from desktop.core.rules.validators import mask_bank_account
 from desktop.ledger.household_data import HouseholdFile
 from desktop.ledger.pages import Section, SectionStart, build_pdf
@@ -276,10 +278,25 @@ def _incomes(data: HouseholdFile) -> list[Flowable]:
     if not data.incomes:
         return story + [para(_("（未填写收入）"), "small")]
     size = len(data.current_members) or data.household.size
+    try:
+        rules = default_rules()
+    except (RuleFileError, OSError):
+        rules = None  # the table still prints; only the comparison column stays blank
     rows = []
     for inc in data.incomes:
-        net = inc.wage + inc.business + inc.property + inc.transfer - inc.business_cost
-        per_capita = net / size if size else None
+        net = net_income(
+            {
+                name: getattr(inc, name)
+                for name in ("wage", "business", "property", "transfer", "business_cost")
+            }
+        )
+        capita = per_capita(net, size) if size else None
+        verdict = ""
+        if capita is not None and rules is not None:
+            verdict = _("{position}\n贫困线 {line}").format(
+                position=position_label(compare_to_line(capita, inc.year, rules)),
+                line=f"{rules.poverty_line(inc.year):g}",
+            )
         rows.append(
             [
                 str(inc.year),
@@ -289,7 +306,8 @@ def _incomes(data: HouseholdFile) -> list[Flowable]:
                 money(inc.transfer),
                 money(inc.business_cost),
                 money(net),
-                money(per_capita),
+                money(capita),
+                verdict,
             ]
         )
     story.append(
@@ -303,10 +321,11 @@ def _incomes(data: HouseholdFile) -> list[Flowable]:
                 _("生产经营性支出"),
                 _("家庭纯收入"),
                 _("人均纯收入"),
+                _("对照贫困线"),
             ],
             rows,
-            [0.08, 0.13, 0.14, 0.12, 0.13, 0.14, 0.13, 0.13],
-            "crrrrrrr",
+            [0.07, 0.11, 0.12, 0.1, 0.11, 0.12, 0.12, 0.12, 0.13],
+            "crrrrrrrc",
         )
     )
     story.append(
