@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from xml.sax.saxutils import escape
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
@@ -83,26 +82,6 @@ def runs(text: str) -> list[tuple[str, str]]:
             current, start = font, index
     out.append((current, text[start:]))
     return out
-
-
-def markup(text: object) -> str:
-    """Paragraph markup for arbitrary text: escaped, Latin runs wrapped in the Latin font.
-
-    Paragraph styles use the CJK font as their base, so only Latin runs need a tag.
-    Newlines become line breaks.
-    """
-    if text is None:
-        return ""
-    parts = []
-    for line_no, line in enumerate(str(text).split("\n")):
-        if line_no:
-            parts.append("<br/>")
-        for font, chunk in runs(line):
-            if font == LATIN:
-                parts.append(f'<font name="{LATIN}">{escape(chunk)}</font>')
-            else:
-                parts.append(escape(chunk))
-    return "".join(parts)
 
 
 def single_font(text: str) -> str | None:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from PIL import Image as PILImage
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Table, TableStyle
 
 from desktop.core.i18n import _
 from desktop.core.models import Photo
-from desktop.ledger.fonts import CJK, markup
-from desktop.ledger.styles import FRAME_WIDTH, style
+from desktop.ledger.fonts import CJK
+from desktop.ledger.styles import FRAME_WIDTH, cell
 
 PhotoLoader = Callable[[str], "str | Path | None"]
 
@@ -76,7 +76,6 @@ def _caption(photo: Photo) -> str:
 
 def photo_cell(photo: Photo, loader: PhotoLoader | None) -> list[Flowable]:
     """One grid cell: the scaled picture and its caption, or a note that it is missing."""
-    caption_style = style("caption")
     path = loader(photo.sha256) if loader else None
     if path is not None and Path(path).is_file():
         try:
@@ -87,17 +86,12 @@ def photo_cell(photo: Photo, loader: PhotoLoader | None) -> list[Flowable]:
             w, h = _scaled(width, height)
             return [
                 Image(source, width=w, height=h),
-                Paragraph(markup(_caption(photo)), caption_style),
+                cell(_caption(photo), "caption"),
             ]
         note = _("照片无法读取")
     else:
         note = _("照片缺失")
-    return [
-        Paragraph(
-            markup(f"{note}（{photo.sha256[:8]}）\n{_caption(photo)}"),
-            caption_style,
-        )
-    ]
+    return [cell(f"{note}（{photo.sha256[:8]}）\n{_caption(photo)}", "caption")]
 
 
 def photo_grid(photos: Sequence[Photo], loader: PhotoLoader | None) -> Table:

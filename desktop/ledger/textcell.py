@@ -1,0 +1,164 @@
+"""A light table cell: wrapped mixed Chinese/Latin text without Paragraph's markup parser.
+
+A village book has tens of thousands of table cells. reportlab's Paragraph parses markup and
+runs a general line breaker for each one, which made a 300-household book take most of a
+minute; cells need far less. ``TextCell`` breaks Chinese between any two characters, keeps Latin
+words, numbers, dates and ID numbers whole where they fit (splitting them only when longer than
+the column), never starts a line with closing punctuation, and draws each run in the font that
+has its glyphs.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import Flowable
+
+from desktop.ledger.fonts import LATIN, register_fonts, runs
+
+_TOKEN = re.compile(r"[A-Za-z0-9_.,:;%+\-/'()#@&*=\[\]²√×—]+| +|\n|.", re.S)
+NO_LINE_START = set("，。、；：？！）》」』】〕,.;:?!)%°’”")
+
+
+@lru_cache(maxsize=200_000)
+def unit_width(text: str) -> float:
+    """Width of ``text`` at size 1 (runs measured in the font that draws them)."""
+    return sum(pdfmetrics.stringWidth(chunk, font, 1.0) for font, chunk in runs(text))
+
+
+def break_lines(text: str, width: float, size: float) -> list[str]:
+    """Greedy line breaking at token boundaries; over-long tokens split by character."""
+    limit = width / size if size else width
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        used = 0.0
+        for token in _TOKEN.findall(paragraph):
+            if token.isspace() and not line:
+                continue
+            w = unit_width(token)
+            if used + w <= limit:
+                line += token
+                used += w
+                continue
+            if line and token[0] in NO_LINE_START and used + w <= limit * 1.08:
+                line += token  # closing punctuation stays with what it closes
+                used += w
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line, used = "", 0.0
+            if token.isspace():
+                continue
+            if w <= limit:
+                line, used = token, w
+                continue
+            for ch in token:  # a word longer than the whole column
+                cw = unit_width(ch)
+                if used + cw > limit and line:
+                    lines.append(line)
+                    line, used = "", 0.0
+                line += ch
+                used += cw
+        lines.append(line.rstrip())
+    return lines
+
+
+class TextCell(Flowable):
+    """Wrapped text for table cells and other narrow boxes."""
+
+    def __init__(
+        self,
+        text: object,
+        size: float = 8.5,
+        leading: float = 11.0,
+        align: str = "left",
+        color: object = None,
+    ) -> None:
+        super().__init__()
+        register_fonts()
+        self.text = "" if text is None else str(text)
+        self.size = size
+        self.leading = leading
+        self.align = align
+        self.color = color
+        self._lines: list[str] = []
+        self._wrapped_for = -1.0
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        if availWidth != self._wrapped_for:
+            self._lines = break_lines(self.text, availWidth, self.size) if self.text else []
+            self._wrapped_for = availWidth
+        self.width = availWidth
+        self.height = self.leading * len(self._lines)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        """Split between lines (a cell taller than a page continues on the next)."""
+        self.wrap(availWidth, availHeight)
+        fit = int(availHeight // self.leading)
+        if fit <= 0 or fit >= len(self._lines):
+            return []
+        first = TextCell(
+            "\n".join(self._lines[:fit]), self.size, self.leading, self.align, self.color
+        )
+        rest = TextCell(
+            "\n".join(self._lines[fit:]), self.size, self.leading, self.align, self.color
+        )
+        return [first, rest]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        if self.color is not None:
+            canvas.setFillColor(self.color)
+        size = self.size
+        baseline = self.height - self.leading + (self.leading - size) / 2 + size * 0.22
+        text = canvas.beginText()
+        for line in self._lines:
+            x = 0.0
+            if self.align != "left":
+                line_width = unit_width(line) * size
+                x = (
+                    self.width - line_width
+                    if self.align == "right"
+                    else (self.width - line_width) / 2
+                )
+            text.setTextOrigin(x, baseline)
+            for font, chunk in runs(line):
+                text.setFont(font, size)
+                text.textOut(chunk)
+            baseline -= self.leading
+        canvas.drawText(text)
+
+
+class TextBlock(TextCell):
+    """A paragraph or heading in the body of a document, with space around it."""
+
+    def __init__(
+        self,
+        text: object,
+        size: float = 10.0,
+        leading: float = 14.0,
+        align: str = "left",
+        color: object = None,
+        space_before: float = 0.0,
+        space_after: float = 0.0,
+        keep_with_next: bool = False,
+    ) -> None:
+        super().__init__(text, size, leading, align, color)
+        self.spaceBefore = space_before
+        self.spaceAfter = space_after
+        self.keepWithNext = keep_with_next
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        parts = super().split(availWidth, availHeight)
+        for part in parts:
+            part.__class__ = TextBlock
+            part.spaceBefore = part.spaceAfter = 0.0  # type: ignore[attr-defined]
+            part.keepWithNext = False  # type: ignore[attr-defined]
+        return parts
+
+
+__all__ = ["LATIN", "TextBlock", "TextCell", "break_lines", "unit_width"]
