@@ -277,7 +277,7 @@ def check_labour(
         labour in NO_LABOUR
         and member.get("health") == "healthy"
         and low <= age <= high
-        and not is_student(member, maps)
+        and stage_of(member, maps) == IN_SCHOOL_NONE  # students, and unknown status, excepted
     ):
         sink.add(
             "member.healthy_no_labour",
