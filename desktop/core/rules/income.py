@@ -9,6 +9,7 @@ number and one verdict.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 from desktop.core.i18n import _
@@ -80,3 +81,39 @@ POSITION_LABELS: dict[str, str] = {
 
 def position_label(position: str) -> str:
     return _(POSITION_LABELS[position])
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeVerdict:
+    """One year's income measured against that year's line and band, ready to show.
+
+    ``level`` is a Position ('below_line', 'within_band', 'above_band'); when the household has
+    no members yet ``per_capita`` is None and ``level`` is ''."""
+
+    year: int
+    net: float
+    per_capita: float | None
+    line: float
+    band: float
+    level: str
+    message: str
+
+
+def assess(
+    year: int, items: Mapping[str, object], size: int, rules: Rules | None = None
+) -> IncomeVerdict:
+    """Net and per-capita income for ``year`` and where it stands (the income tab and ledger)."""
+    rules = rules or default_rules()
+    net = net_income(items)
+    line, band = rules.poverty_line(year), rules.monitoring_band(year)
+    if size <= 0:
+        message = _("家庭人口为0，无法计算人均纯收入。请先登记家庭成员。")
+        return IncomeVerdict(year, net, None, line, band, "", message)
+    value = per_capita(net, size)
+    level = compare_to_line(value, year, rules)
+    message = {
+        "below_line": _("低于{year}年贫困线（{line:g}元）。"),
+        "within_band": _("不低于{year}年贫困线（{line:g}元），但低于监测标准（{band:g}元）。"),
+        "above_band": _("高于{year}年监测标准（{band:g}元）。"),
+    }[level].format(year=year, line=line, band=band)
+    return IncomeVerdict(year, net, value, line, band, level, message)
