@@ -36,21 +36,29 @@ def break_lines(text: str, width: float, size: float) -> list[str]:
         line = ""
         used = 0.0
         for token in _TOKEN.findall(paragraph):
-            if token.isspace() and not line:
-                continue
+            if token[0] == " " and not line:
+                continue  # ASCII spaces vanish at a line start; an ideographic indent stays
             w = unit_width(token)
             if used + w <= limit:
                 line += token
                 used += w
                 continue
-            if line and token[0] in NO_LINE_START and used + w <= limit * 1.08:
-                line += token  # closing punctuation stays with what it closes
-                used += w
-                continue
+            if line and token[0] in NO_LINE_START:
+                if used + w <= limit * 1.08:
+                    line += token  # closing punctuation stays with what it closes
+                    used += w
+                    continue
+                if len(line) > 1 and not line[-1].isspace():
+                    # Carry the last character down so the new line does not open with "，".
+                    carry = line[-1]
+                    lines.append(line[:-1].rstrip())
+                    line = carry + token
+                    used = unit_width(line)
+                    continue
             if line.strip():
                 lines.append(line.rstrip())
             line, used = "", 0.0
-            if token.isspace():
+            if token[0] == " ":
                 continue
             if w <= limit:
                 line, used = token, w

@@ -71,7 +71,7 @@ def default_photo_loader(db: Database) -> PhotoLoader:
 
 
 @contextmanager
-def _atomic_target(path: Path) -> Iterator[Path]:
+def atomic_target(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` that replaces it only if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=".doorstep-", suffix=".pdf.part", dir=path.parent)
@@ -97,7 +97,7 @@ def print_household(
     with db.session() as session:
         found = find_household(session, household)
         data = load_household(session, found.id)
-    with _atomic_target(out) as temp:
+    with atomic_target(out) as temp:
         render_household_ledger(data, temp, photo_loader or default_photo_loader(db), printed)
     return out
 
@@ -181,7 +181,7 @@ def _print_folder(
             data = load_household(session, household_id, place)
         place = data.place
         target = folder / safe_file_name(f"{number}_{data.household.head_name}.pdf")
-        with _atomic_target(target) as temp:
+        with atomic_target(target) as temp:
             render_household_ledger(data, temp, loader, printed)
         result.files.append(target)
         result.households = done
@@ -234,7 +234,7 @@ def _print_book(
     story[0] = SectionStart(contents)
     painter = _contents_painter(place.full_name, entries)
     try:
-        with _atomic_target(out) as temp:
+        with atomic_target(out) as temp:
             build_pdf(
                 temp,
                 story,
