@@ -1,0 +1,235 @@
+"""The ``doorstep-county`` command: a county office that only ever sees USB sticks.
+
+``init`` makes the county's keys and database, ``enroll`` signs a laptop's certificate, ``revoke``
+withdraws one, ``apply`` takes laptops' bundles into county.db and ``outbox`` writes each laptop's
+down-bundle. The server issue wraps the same functions. Errors: one sentence on stderr, exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from desktop.core import i18n
+from desktop.core.i18n import _
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doorstep-county",
+        description=_("入户通县级工具：登记设备、应用数据包、生成下发数据包。"),
+    )
+    parser.add_argument("--lang", choices=i18n.SUPPORTED_LANGUAGES, help=_("界面语言"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar=_("子命令"))
+
+    def data_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", type=Path, required=True, help=_("县级数据文件夹"))
+
+    init = sub.add_parser("init", help=_("建立县级密钥和数据库"))
+    data_arg(init)
+    init.add_argument("--name", default="", help=_("县名（可选）"))
+    init.set_defaults(handler=run_init)
+
+    enroll = sub.add_parser("enroll", help=_("为一台电脑签发登记证书"))
+    data_arg(enroll)
+    enroll.add_argument("request", type=Path, help=_("登记申请文件"))
+    enroll.add_argument("--villages", required=True, help=_("可编辑的村：代码或名称，逗号分隔"))
+    enroll.add_argument("-o", "--output", type=Path, required=True, help=_("证书文件"))
+    enroll.set_defaults(handler=run_enroll)
+
+    revoke = sub.add_parser("revoke", help=_("吊销一台电脑"))
+    data_arg(revoke)
+    revoke.add_argument("device_id", help=_("设备编号"))
+    revoke.add_argument("--reason", default="", help=_("吊销原因"))
+    revoke.set_defaults(handler=run_revoke)
+
+    apply = sub.add_parser("apply", help=_("把各电脑的数据包应用到县级数据库"))
+    data_arg(apply)
+    apply.add_argument("files", type=Path, nargs="+", help=_("数据包文件或文件夹"))
+    apply.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+    apply.set_defaults(handler=run_apply)
+
+    outbox = sub.add_parser("outbox", help=_("为每台已登记的电脑生成下发数据包"))
+    data_arg(outbox)
+    outbox.add_argument("-o", "--output", type=Path, required=True, help=_("输出文件夹"))
+    outbox.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+    outbox.set_defaults(handler=run_outbox)
+
+    devices = sub.add_parser("devices", help=_("列出已登记的电脑"))
+    data_arg(devices)
+    devices.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+    devices.set_defaults(handler=run_devices)
+    return parser
+
+
+def _json_out(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from county.data import County
+
+    with County.init(args.data, args.name) as county:
+        print(_("已建立县级数据文件夹 {path}。").format(path=args.data))
+        print(_("县签名公钥：{key}").format(key=county.signing_public))
+        print(_("县加密公钥：{key}").format(key=county.age_recipient))
+    return EXIT_OK
+
+
+def run_enroll(args: argparse.Namespace) -> int:
+    from county.data import County
+    from county.enrollment import enroll
+    from desktop.sync.keys import read_json_file
+
+    request = read_json_file(args.request)
+    villages = [v for v in args.villages.replace("，", ",").split(",") if v.strip()]
+    with County.open(args.data) as county:
+        cert = enroll(county, request, villages)
+    args.output.write_text(json.dumps(cert, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(
+        _("已为 {cadre}（设备 {id}）签发证书，可编辑村 {villages}，写入 {path}。").format(
+            cadre=cert["cadre"],
+            id=cert["device_id"],
+            villages=", ".join(cert["villages"]),
+            path=args.output,
+        )
+    )
+    return EXIT_OK
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from county.data import County
+    from county.enrollment import revoke
+
+    with County.open(args.data) as county:
+        revoke(county, args.device_id, args.reason)
+    print(_("已吊销设备 {id}，今后它的数据包一律拒收。").format(id=args.device_id))
+    return EXIT_OK
+
+
+def _bundle_files(paths: list[Path]) -> list[Path]:
+    from desktop.sync.bundle import SUFFIX
+
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob(f"*{SUFFIX}")) if path.is_dir() else [path])
+    return files
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from county.data import County
+    from county.exchange import apply_bundles
+
+    with County.open(args.data) as county:
+        report = apply_bundles(county, _bundle_files(args.files))
+    if args.json:
+        _json_out(
+            [
+                {
+                    "file": str(o.path),
+                    "status": o.status,
+                    "message": o.message,
+                    "changes": o.changes,
+                }
+                for o in report.outcomes
+            ]
+        )
+    else:
+        for outcome in report.outcomes:
+            stream = sys.stderr if outcome.status == "refused" else sys.stdout
+            print(outcome.message, file=stream)
+        if not report.outcomes:
+            print(_("没有找到数据包。"))
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def run_outbox(args: argparse.Namespace) -> int:
+    from county.data import County
+    from county.exchange import write_outboxes
+
+    with County.open(args.data) as county:
+        written = write_outboxes(county, args.output)
+    if args.json:
+        _json_out(
+            [
+                {
+                    "device_id": b.manifest["to"],
+                    "file": str(b.path),
+                    "changes": b.manifest["counts"]["changes"],
+                    "photos": b.manifest["counts"]["photos"],
+                }
+                for b in written
+            ]
+        )
+        return EXIT_OK
+    for bundle in written:
+        print(
+            _("{path}：{changes} 条变更，{photos} 张照片。").format(
+                path=bundle.path,
+                changes=bundle.manifest["counts"]["changes"],
+                photos=bundle.manifest["counts"]["photos"],
+            )
+        )
+    if not written:
+        print(_("各电脑都已是最新，没有需要下发的数据。"))
+    return EXIT_OK
+
+
+def run_devices(args: argparse.Namespace) -> int:
+    from county.data import County
+
+    with County.open(args.data) as county:
+        revoked = county.revoked()
+        rows = [
+            {
+                "device_id": c["device_id"],
+                "cadre": c["cadre"],
+                "villages": c["villages"],
+                "revoked": c["device_id"] in revoked,
+            }
+            for c in county.devices()
+        ]
+    if args.json:
+        _json_out(rows)
+        return EXIT_OK
+    for row in rows:
+        mark = _("（已吊销）") if row["revoked"] else ""
+        print(f"{row['device_id']}  {row['cadre']}  {', '.join(row['villages'])}{mark}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "--lang" in arguments:
+        index = arguments.index("--lang")
+        if index + 1 < len(arguments) and arguments[index + 1] in i18n.SUPPORTED_LANGUAGES:
+            i18n.set_language(arguments[index + 1])
+    args = build_parser().parse_args(arguments)
+    from desktop.core.db import DatabaseError
+    from desktop.core.services.errors import ServiceError
+
+    try:
+        return int(args.handler(args))
+    except (DatabaseError, ServiceError) as exc:
+        print(_("错误：{message}").format(message=exc), file=sys.stderr)
+        return EXIT_ERROR
+    except FileNotFoundError as exc:
+        print(_("错误：找不到文件 {path}。").format(path=exc.filename), file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(_("错误：{message}").format(message=exc.strerror or exc), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(_("已取消。"), file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
