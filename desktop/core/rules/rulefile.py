@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.core import codes
-from desktop.core.i18n import _
+from desktop.core.i18n import _, is_english
 from desktop.core.paths import resource
 from desktop.core.rules.rule_codes import RULES, SEVERITIES
 
@@ -52,6 +52,11 @@ _SCOPE_KEYS = (
 )
 _SECTIONS = (*_YEAR_TABLES, *_NUMBER_KEYS, "visits", "scope", "checks")
 _MIN_YEAR, _MAX_YEAR = 2000, 2100
+
+
+def _listing(items: Iterable[str]) -> str:
+    """Items joined the way the interface language lists things."""
+    return (", " if is_english() else "、").join(items)
 
 
 class RuleFileError(ValueError):
@@ -216,7 +221,7 @@ class _Reader:
                     section,
                     key,
                     _("“[{section}]”中没有“{key}”这一项。可用的项：{known}。").format(
-                        section=section, key=key, known="、".join(known)
+                        section=section, key=key, known=_listing(known)
                     ),
                 )
 
@@ -280,7 +285,7 @@ class _Reader:
                 section,
                 key,
                 _("“{value}”不是有效的户状态代码。可用：{known}。").format(
-                    value=value, known="、".join([*valid, *extra])
+                    value=value, known=_listing([*valid, *extra])
                 ),
             )
 
@@ -360,7 +365,7 @@ class _Reader:
                     self.path,
                     line,
                     _("未知的节或项“{name}”。可用的节：{known}。").format(
-                        name=name, known="、".join(f"[{s}]" for s in _SECTIONS)
+                        name=name, known=_listing(f"[{s}]" for s in _SECTIONS)
                     ),
                 )
         lines = self.years(document, "poverty_line")
