@@ -1,0 +1,540 @@
+"""Read a roster file into households with their members, and report every problem found.
+
+Nothing here touches a database: ``read_roster`` is what both ``doorstep import`` and the county's
+``doorstep-county import`` run first, and what a dry run shows. Checks that need the database
+(ID numbers already registered elsewhere, regions) happen in importer.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from desktop.core.i18n import _
+from desktop.core.roster import cells
+from desktop.core.roster.columns import (
+    COLUMNS,
+    HOUSEHOLD_SHEET,
+    MEMBER_SHEET,
+    Column,
+    column_for,
+    sheet_kind,
+)
+from desktop.core.roster.report import (
+    HouseholdRecord,
+    MemberRecord,
+    RosterProblem,
+    RosterReport,
+    Sheet,
+    show_value,
+)
+from desktop.core.roster.xlsx import CellValue, Workbook
+from desktop.core.rules import idnumber
+
+HEADER_SCAN_ROWS = 10  # title rows above the header ("XX县建档立卡贫困户花名册") are skipped
+HEAD = "head"
+
+
+class _Problems:
+    """Adds problems to the report and marks the record they belong to as failed on errors."""
+
+    def __init__(self, report: RosterReport) -> None:
+        self.report = report
+        self.seen: set[tuple[Any, ...]] = set()
+
+    def add(
+        self,
+        issue: cells.Issue,
+        sheet: str | None,
+        row: int | None,
+        column: str | None,
+        household: str | None,
+        raw: object = None,
+        record: HouseholdRecord | MemberRecord | None = None,
+    ) -> None:
+        key = (sheet, row, column, issue.message)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.report.add(
+            RosterProblem(
+                issue.severity,  # type: ignore[arg-type]
+                issue.code,
+                issue.message,
+                sheet,
+                row,
+                column,
+                household,
+                show_value(raw),
+            )
+        )
+        if issue.severity == "error" and record is not None:
+            record.failed = True
+
+
+def read_roster(path: str | Path) -> RosterReport:
+    """Read and check a roster .xlsx. Raises RosterFileError when it is not a readable .xlsx."""
+    path = Path(path)
+    report = RosterReport(path)
+    problems = _Problems(report)
+    with Workbook(path) as workbook:
+        found: dict[str, str] = {}
+        for title in workbook.sheet_names:
+            kind = sheet_kind(title)
+            if kind is not None and kind not in found:
+                found[kind] = title
+        for kind in (HOUSEHOLD_SHEET, MEMBER_SHEET):
+            if kind not in found:
+                report.blocking = True
+                problems.add(
+                    cells.Issue(
+                        "error",
+                        "sheet.missing",
+                        _(
+                            "名册中没有“{sheet}”工作表（现有：{names}）。"
+                            "请按模板提供“户”和“成员”两个工作表。"
+                        ).format(sheet=kind, names="、".join(workbook.sheet_names) or _("无")),
+                    ),
+                    kind,
+                    None,
+                    None,
+                    None,
+                )
+        roster = report
+        if HOUSEHOLD_SHEET in found:
+            rows = workbook.rows(found[HOUSEHOLD_SHEET])
+            roster.household_sheet = _header(
+                HOUSEHOLD_SHEET, found[HOUSEHOLD_SHEET], rows, problems
+            )
+            if roster.household_sheet is not None:
+                roster.households = _read_households(roster.household_sheet, rows, problems)
+        members: list[MemberRecord] = []
+        if MEMBER_SHEET in found:
+            rows = workbook.rows(found[MEMBER_SHEET])
+            roster.member_sheet = _header(MEMBER_SHEET, found[MEMBER_SHEET], rows, problems)
+            if roster.member_sheet is not None:
+                members = _read_members(roster.member_sheet, rows, problems)
+    report.household_rows = len(roster.households)
+    report.member_rows = len(members)
+    if report.blocking:
+        for household in roster.households:
+            household.failed = True
+    _attach_members(roster, members, problems)
+    _check_households(roster, problems)
+    return report
+
+
+def _header(
+    kind: str, title: str, rows: Iterator[tuple[int, list[CellValue]]], problems: _Problems
+) -> Sheet | None:
+    """Find the header row (the first of the top rows that names template columns)."""
+    best: tuple[int, list[CellValue]] | None = None
+    for scanned, (number, values) in enumerate(rows):
+        known = sum(1 for v in values if column_for(kind, v) is not None)
+        if known >= 2:
+            best = (number, values)
+            break
+        if scanned + 1 >= HEADER_SCAN_ROWS:
+            break
+    if best is None:
+        problems.report.blocking = True
+        problems.add(
+            cells.Issue(
+                "error",
+                "sheet.no_header",
+                _(
+                    "“{sheet}”表的前{n}行里找不到表头（如“户编号”“姓名”）。请按模板填写表头。"
+                ).format(sheet=title, n=HEADER_SCAN_ROWS),
+            ),
+            kind,
+            None,
+            None,
+            None,
+        )
+        return None
+    number, values = best
+    columns: dict[int, Column] = {}
+    used: set[str] = set()
+    unknown: list[str] = []
+    for index, header in enumerate(values):
+        if cells.blank(header):
+            continue
+        column = column_for(kind, header)
+        if column is None:
+            unknown.append(str(header).strip())
+            problems.add(
+                cells.Issue("warning", "column.unknown", _("不认识这一列，已忽略。")),
+                kind,
+                number,
+                str(header).strip(),
+                None,
+            )
+            continue
+        if column.target in used:
+            problems.add(
+                cells.Issue(
+                    "warning",
+                    "column.duplicate",
+                    _("“{header}”列重复出现，只读取第一列。").format(header=column.header),
+                ),
+                kind,
+                number,
+                str(header).strip(),
+                None,
+            )
+            continue
+        used.add(column.target)
+        columns[index] = column
+    if unknown:
+        problems.report.unknown_columns[kind] = unknown
+    missing = [c.header for c in COLUMNS[kind] if c.required and c.target not in used]
+    if missing:
+        problems.report.blocking = True
+        problems.add(
+            cells.Issue(
+                "error",
+                "column.missing",
+                _("“{sheet}”表缺少必需的列：{columns}。").format(
+                    sheet=title, columns="、".join(missing)
+                ),
+            ),
+            kind,
+            number,
+            None,
+            None,
+        )
+        return None
+    return Sheet(kind, title, number, columns, frozenset(used))
+
+
+Reader = Callable[[Column, CellValue], cells.Read]
+
+_READERS: dict[str, Reader] = {
+    "household_number": lambda c, v: cells.household_number(v),
+    "region": lambda c, v: cells.region(v),
+    "name": lambda c, v: cells.name(v),
+    "text": lambda c, v: cells.text(v, 80),
+    "phone": lambda c, v: cells.phone(v),
+    "bank": lambda c, v: cells.bank_account(v),
+    "code": lambda c, v: cells.code(c.code_kind or "", v),
+    "causes": lambda c, v: cells.causes(v),
+    "area": lambda c, v: cells.number(v, c.header, 0, 100_000),
+    "yes_no": lambda c, v: cells.yes_no(v, c.header),
+    "year": lambda c, v: cells.year(v, c.header),
+    "money": lambda c, v: cells.number(v, c.header, 0, 100_000_000),
+    "signed_money": lambda c, v: cells.number(v, c.header, -100_000_000, 100_000_000),
+    "id_number": lambda c, v: cells.id_number(v),
+    "months": lambda c, v: cells.whole_number(v, c.header, 0, 12),
+}
+
+
+def _cells(sheet: Sheet, values: list[CellValue]) -> Iterator[tuple[Column, CellValue, cells.Read]]:
+    for index, column in sheet.columns.items():
+        raw = values[index] if index < len(values) else None
+        yield column, raw, _READERS[column.kind](column, raw)
+
+
+def _read_households(
+    sheet: Sheet, rows: Iterator[tuple[int, list[CellValue]]], problems: _Problems
+) -> list[HouseholdRecord]:
+    records: list[HouseholdRecord] = []
+    number_index = next(i for i, c in sheet.columns.items() if c.field == "number")
+    for row, values in rows:
+        if all(cells.blank(v) for v in values):
+            continue
+        raw_number = values[number_index] if number_index < len(values) else None
+        number_read = cells.household_number(raw_number)
+        record = HouseholdRecord(row, number_read.value)
+        income: dict[str, Any] = {}
+        helper: dict[str, Any] = {}
+        for column, raw, read in _cells(sheet, values):
+            for issue in read.issues:
+                problems.add(issue, sheet.kind, row, column.header, record.number, raw, record)
+            table, name = column.table, column.field
+            if table == "region":
+                record.regions[name] = read.value
+            elif name == "head_name":
+                record.head_name = read.value
+            elif name == "other_causes":
+                found = read.value or []
+                record.values["other_cause_1"] = found[0] if found else None
+                record.values["other_cause_2"] = found[1] if len(found) > 1 else None
+            elif table == "household":
+                record.values[name] = read.value
+            elif table == "income":
+                income[name] = read.value
+            elif table == "helper":
+                helper[name] = read.value
+        if "status" in record.values and record.values["status"] is None:
+            del record.values["status"]  # blank status: keep the household's (or the default)
+        _income(record, income, sheet, problems)
+        _helper(record, helper, sheet, problems)
+        records.append(record)
+    return records
+
+
+def _income(
+    record: HouseholdRecord, income: dict[str, Any], sheet: Sheet, problems: _Problems
+) -> None:
+    year = income.pop("year", None)
+    amounts = {k: v for k, v in income.items()}
+    if year is None:
+        if any(v not in (None, 0) for v in amounts.values()):
+            problems.add(
+                cells.Issue("error", "income.no_year", _("填写了收入，但没有填年度。")),
+                sheet.kind,
+                record.row,
+                "年度",
+                record.number,
+                None,
+                record,
+            )
+        return
+    record.income = {"year": year, **{k: (v if v is not None else 0.0) for k, v in amounts.items()}}
+
+
+def _helper(
+    record: HouseholdRecord, helper: dict[str, Any], sheet: Sheet, problems: _Problems
+) -> None:
+    if helper.get("name"):
+        record.helper = {
+            "name": helper["name"],
+            "unit": helper.get("unit"),
+            "phone": helper.get("phone"),
+        }
+    elif helper.get("unit") or helper.get("phone"):
+        problems.add(
+            cells.Issue(
+                "warning",
+                "helper.no_name",
+                _("填写了帮扶单位或电话，但没有帮扶责任人姓名，已忽略。"),
+            ),
+            sheet.kind,
+            record.row,
+            "帮扶责任人",
+            record.number,
+        )
+
+
+def _read_members(
+    sheet: Sheet, rows: Iterator[tuple[int, list[CellValue]]], problems: _Problems
+) -> list[MemberRecord]:
+    records: list[MemberRecord] = []
+    for row, values in rows:
+        if all(cells.blank(v) for v in values):
+            continue
+        record = MemberRecord(row, None)
+        pending: list[tuple[cells.Issue, str, CellValue]] = []
+        for column, raw, read in _cells(sheet, values):
+            pending.extend((issue, column.header, raw) for issue in read.issues)
+            if column.field == "household_number":
+                record.household_number = read.value
+            else:
+                record.values[column.field] = read.value
+        for issue, header, raw in pending:
+            problems.add(issue, sheet.kind, row, header, record.household_number, raw, record)
+        if not record.values.get("name"):
+            problems.add(
+                cells.Issue("error", "member.name", _("姓名为空。")),
+                sheet.kind,
+                row,
+                "姓名",
+                record.household_number,
+                None,
+                record,
+            )
+        if not record.values.get("relation") and "relation" in record.values:
+            problems.add(
+                cells.Issue("error", "member.relation", _("与户主关系为空（户主本人填“户主”）。")),
+                sheet.kind,
+                row,
+                "与户主关系",
+                record.household_number,
+                None,
+                record,
+            )
+        _fill_from_id(record, sheet, problems)
+        records.append(record)
+    return records
+
+
+def _fill_from_id(record: MemberRecord, sheet: Sheet, problems: _Problems) -> None:
+    """Birth date always follows a valid ID; a blank 性别 is filled from it; disagreement warns."""
+    number = record.values.get("id_number")
+    if not number:
+        return
+    record.values["birth_date"] = idnumber.birth_date_of(number)
+    gender = record.values.get("gender")
+    if gender is None:
+        record.values["gender"] = idnumber.gender_of(number)
+        return
+    for problem in idnumber.compare_with_entered(number, gender, None):
+        problems.add(
+            cells.Issue("warning", problem.code, problem.message),
+            sheet.kind,
+            record.row,
+            "性别",
+            record.household_number,
+            None,
+        )
+
+
+def _attach_members(roster: RosterReport, members: list[MemberRecord], problems: _Problems) -> None:
+    by_number: dict[str, list[HouseholdRecord]] = defaultdict(list)
+    for household in roster.households:
+        if household.number:
+            by_number[household.number].append(household)
+    for number, records in by_number.items():
+        if len(records) > 1:
+            rows = "、".join(str(r.row) for r in records)
+            for record in records:
+                problems.add(
+                    cells.Issue(
+                        "error",
+                        "number.duplicate",
+                        _(
+                            "户编号 {number} 在“户”表中出现了{n}次（第{rows}行），这些行都不会导入。"
+                        ).format(number=number, n=len(records), rows=rows),
+                    ),
+                    HOUSEHOLD_SHEET,
+                    record.row,
+                    "户编号",
+                    number,
+                    None,
+                    record,
+                )
+    if roster.household_sheet is None:
+        return
+    for member in members:
+        owners = by_number.get(member.household_number or "")
+        if not owners:
+            if member.household_number:
+                problems.add(
+                    cells.Issue(
+                        "error",
+                        "member.orphan",
+                        _("这个户编号在“户”表中没有对应的户，该成员不会导入。"),
+                    ),
+                    MEMBER_SHEET,
+                    member.row,
+                    "户编号",
+                    member.household_number,
+                    member.household_number,
+                )
+            continue
+        owners[0].members.append(member)
+        if member.failed:
+            for owner in owners:
+                owner.failed = True
+    _duplicate_ids(roster, members, problems)
+
+
+def _duplicate_ids(roster: RosterReport, members: list[MemberRecord], problems: _Problems) -> None:
+    rows_of: dict[str, list[MemberRecord]] = defaultdict(list)
+    for member in members:
+        number = member.values.get("id_number")
+        if number:
+            rows_of[number].append(member)
+    households = {h.number: h for h in roster.households if h.number}
+    for number, found in rows_of.items():
+        if len(found) < 2:
+            continue
+        rows = "、".join(str(m.row) for m in found)
+        for member in found:
+            problems.add(
+                cells.Issue(
+                    "error",
+                    "id.duplicate_in_file",
+                    _(
+                        "同一个身份证号在“成员”表中出现了{n}次（第{rows}行）。同一人不能登记两次，相关的户都不会导入。"
+                    ).format(n=len(found), rows=rows),
+                ),
+                MEMBER_SHEET,
+                member.row,
+                "公民身份号码",
+                member.household_number,
+                number,
+                member,
+            )
+            owner = households.get(member.household_number or "")
+            if owner is not None:
+                owner.failed = True
+
+
+def _check_households(roster: RosterReport, problems: _Problems) -> None:
+    """Per household: it has members, exactly one head, and the head's name matches 户主姓名."""
+    if roster.member_sheet is None:
+        return
+    for household in roster.households:
+        if household.number is None:
+            household.failed = True
+            continue
+        if not household.members:
+            problems.add(
+                cells.Issue(
+                    "error",
+                    "household.no_members",
+                    _("这一户在“成员”表中没有成员，至少要有户主一行。"),
+                ),
+                HOUSEHOLD_SHEET,
+                household.row,
+                "户编号",
+                household.number,
+                None,
+                household,
+            )
+            continue
+        heads = [m for m in household.members if m.values.get("relation") == HEAD]
+        if not heads and not any(m.failed for m in household.members):
+            problems.add(
+                cells.Issue(
+                    "error",
+                    "household.no_head",
+                    _("这一户没有户主：请把户主本人的“与户主关系”填为“户主”。"),
+                ),
+                MEMBER_SHEET,
+                household.members[0].row,
+                "与户主关系",
+                household.number,
+                None,
+                household,
+            )
+        elif len(heads) > 1:
+            for head in heads:
+                problems.add(
+                    cells.Issue(
+                        "error",
+                        "household.two_heads",
+                        _("这一户有{n}位成员填了“户主”，只能有一位。").format(n=len(heads)),
+                    ),
+                    MEMBER_SHEET,
+                    head.row,
+                    "与户主关系",
+                    household.number,
+                    None,
+                    household,
+                )
+        elif (
+            heads
+            and household.head_name
+            and heads[0].values.get("name")
+            and household.head_name != heads[0].values["name"]
+        ):
+            problems.add(
+                cells.Issue(
+                    "warning",
+                    "household.head_name",
+                    _("户主姓名与“成员”表中户主“{name}”不一致，以“成员”表为准。").format(
+                        name=heads[0].values["name"]
+                    ),
+                ),
+                HOUSEHOLD_SHEET,
+                household.row,
+                "户主姓名",
+                household.number,
+                household.head_name,
+            )
+        if any(m.failed for m in household.members):
+            household.failed = True
