@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -108,37 +108,49 @@ def generate_demo(
     helpers = {village.code: village_helpers(ctx, village) for village in county.villages}
     slots = problems_mod.planted_slots(ctx, households)
     summary = DemoSummary(seed, county.code, county.name)
-    camera = _camera(db, seed) if photos else None
     _write_places(db, county, helpers, summary)
     is_cancelled = _cancel_check(cancel)
-
-    builder = FamilyBuilder(ctx)
+    camera = _camera(db, seed) if photos else None
     batch: list[HouseholdPlan] = []
+    try:
+        for plan in _plans(ctx, county, helpers, slots, summary):
+            batch.append(plan)
+            if len(batch) < BATCH_HOUSEHOLDS:
+                continue
+            if is_cancelled():
+                summary.cancelled = True
+                break
+            _write_batch(db, batch, summary, camera)
+            batch = []
+            if progress:
+                progress(summary.households, households)
+        if batch and not summary.cancelled:
+            _write_batch(db, batch, summary, camera)
+            if progress:
+                progress(summary.households, households)
+    finally:
+        if camera is not None:
+            camera.close()
+    summary.planted = [p for p in summary.planted if p.household_id in _written(db, summary)]
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _plans(
+    ctx: Context,
+    county: County,
+    helpers: dict[str, list[HelperPlan]],
+    slots: dict[int, problems_mod.Kind],
+    summary: DemoSummary,
+) -> Iterator[HouseholdPlan]:
+    """Every household of the county in order, village by village."""
+    builder = FamilyBuilder(ctx)
     position = 0
     for village in county.villages:
         pool = helpers[village.code]
         for serial in range(1, village.households + 1):
-            kind = slots.get(position)
-            plan = _plan(ctx, builder, village, serial, pool, kind, summary)
-            batch.append(plan)
+            yield _plan(ctx, builder, village, serial, pool, slots.get(position), summary)
             position += 1
-            if len(batch) >= BATCH_HOUSEHOLDS:
-                if is_cancelled():
-                    summary.cancelled = True
-                    break
-                _write_batch(db, batch, summary, camera)
-                batch = []
-                if progress:
-                    progress(summary.households, households)
-        if summary.cancelled:
-            break
-    if batch and not summary.cancelled:
-        _write_batch(db, batch, summary, camera)
-        if progress:
-            progress(summary.households, households)
-    summary.planted = [p for p in summary.planted if p.household_id in _written(db, summary)]
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 def _plan(
