@@ -1,0 +1,144 @@
+"""Starting the cadre's app: Qt, fonts, translations, the database, the main window.
+
+Chinese must never show as boxes, so when the system has no font covering Simplified Chinese the
+bundled one is registered and put behind the default font. Qt's own dialogs (file pickers, message
+box buttons) are translated with Qt's catalogue. The demo county is created on first use, on the
+worker, with progress shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.core import i18n
+from desktop.core.database import Database, open_database
+from desktop.core.db import DatabaseError
+from desktop.core.i18n import _
+from desktop.core.paths import cjk_font_path
+from desktop.ui.context import AppContext
+from desktop.ui.main_window import MainWindow
+from desktop.ui.tasks import TaskRunner
+
+APP_NAME = "Doorstep"
+DEMO_HOUSEHOLDS = 2000
+DEMO_SEED = 2021
+
+log = logging.getLogger(__name__)
+
+
+def data_dir() -> Path:
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_db_path() -> Path:
+    return data_dir() / "doorstep.db"
+
+
+def demo_db_path() -> Path:
+    return data_dir() / "demo.db"
+
+
+def has_cjk_font() -> bool:
+    return bool(QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
+
+
+def ensure_cjk_font(app: QApplication, force: bool = False) -> str | None:
+    """Register the bundled CJK font when the system lacks one; returns the family used."""
+    if has_cjk_font() and not force:
+        return None
+    font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
+    if font_id < 0:
+        log.warning("could not load bundled CJK font %s", cjk_font_path())
+        return None
+    family = QFontDatabase.applicationFontFamilies(font_id)[0]
+    font = QFont(app.font())
+    font.setFamilies([app.font().family(), family])
+    app.setFont(font)
+    QFont.insertSubstitution(app.font().family(), family)
+    return family
+
+
+def install_translations(app: QApplication, language: str) -> list[QTranslator]:
+    """Qt's own strings (buttons, file dialogs) in the interface language."""
+    i18n.set_language(language)
+    installed: list[QTranslator] = []
+    if language == "zh_CN":
+        QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        for name in ("qtbase_zh_CN", "qt_zh_CN"):
+            translator = QTranslator(app)
+            if translator.load(name, folder):
+                app.installTranslator(translator)
+                installed.append(translator)
+                break
+    else:
+        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    return installed
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(_("入户通"))
+    return app
+
+
+def create_demo(path: Path, households: int = DEMO_HOUSEHOLDS, seed: int = DEMO_SEED) -> Database:
+    """Build the demo county into a temporary file, then move it in place (a crash mid-way
+    leaves no half-built demo behind)."""
+    from desktop.core.demo import generate_demo
+
+    partial = path.with_suffix(".partial.db")
+    for leftover in (partial, partial.with_name(partial.name + "-wal")):
+        leftover.unlink(missing_ok=True)
+    db = open_database(partial)
+    try:
+        generate_demo(db, households=households, seed=seed, photos=True)
+    finally:
+        db.close()
+    partial.replace(path)
+    return open_database(path)
+
+
+def run_app(db_path: Path | None, demo: bool, lang: str) -> int:
+    """Open the cadre's app; returns the process exit status."""
+    app = make_application()
+    install_translations(app, lang)
+    ensure_cjk_font(app)
+    if demo:
+        path = demo_db_path()
+        if not path.exists():
+            try:
+                create_demo(path)
+            except Exception as exc:  # shown to the person who asked for the demo
+                QMessageBox.critical(
+                    None, _("入户通"), _("无法生成示范数据：{error}").format(error=exc)
+                )
+                return 1
+    else:
+        path = db_path or default_db_path()
+    try:
+        db = open_database(path)
+    except DatabaseError as exc:
+        QMessageBox.critical(None, _("入户通"), str(exc))
+        return 1
+    runner = TaskRunner()
+    ctx = AppContext(db, runner)
+    window = MainWindow(ctx)
+    window.show()
+    window.start()
+    try:
+        return app.exec()
+    finally:
+        runner.shutdown()
+        db.close()

@@ -1,0 +1,1 @@
+"""The household view and its tabs and dialogs."""

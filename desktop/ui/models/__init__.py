@@ -1,0 +1,1 @@
+"""Qt item models. Each one is checked by ``qtmodeltester`` in tests/gui."""
