@@ -18,7 +18,10 @@ from reportlab.platypus import Flowable
 
 from desktop.ledger.fonts import LATIN, register_fonts, runs
 
-_TOKEN = re.compile(r"[A-Za-z0-9_.,:;%+\-/'()#@&*=\[\]²√×—]+| +|\n|.", re.S)
+# Latin words, numbers and dates stay whole; a hyphen ends a piece, so "Poverty-alleviation"
+# or a long date may break after it when the column is narrow.
+_TOKEN = re.compile(r"[A-Za-z0-9_.,:;%+/'()#@&*=\[\]²√×—]+-?|-| +|\n|.", re.S)
+MIN_SIZE = 6.0  # a word too long for its column shrinks the cell's type down to this size
 NO_LINE_START = set("，。、；：？！）》」』】〕,.;:?!)%°’”")
 
 
@@ -88,15 +91,29 @@ class TextCell(Flowable):
         super().__init__()
         register_fonts()
         self.text = "" if text is None else str(text)
-        self.size = size
-        self.leading = leading
+        self.base_size = self.size = size
+        self.base_leading = self.leading = leading
         self.align = align
         self.color = color
         self._lines: list[str] = []
         self._wrapped_for = -1.0
 
+    def _fit_size(self, width: float) -> None:
+        """Shrink the type (not below MIN_SIZE) until the longest word fits the column, so
+        narrow English columns do not break "Female" into "Fem/ale"."""
+        longest = max(
+            (unit_width(t) for t in _TOKEN.findall(self.text) if len(t) > 1 and t[0] != " "),
+            default=0.0,
+        )
+        size = self.base_size
+        if longest and longest * size > width:
+            size = max(MIN_SIZE, width / longest)
+        self.size = size
+        self.leading = self.base_leading * size / self.base_size
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         if availWidth != self._wrapped_for:
+            self._fit_size(availWidth)
             self._lines = break_lines(self.text, availWidth, self.size) if self.text else []
             self._wrapped_for = availWidth
         self.width = availWidth
