@@ -83,10 +83,12 @@ def generate_demo(
     *,
     today: date | None = None,
     rules: Rules | None = None,
+    batch_size: int = BATCH_HOUSEHOLDS,
 ) -> DemoSummary:
     """Fill an empty database with a demo county of ``households`` households.
 
-    The same seed (and reference day ``today``) always gives the same data, row ids included.
+    The same seed (and reference day ``today``) always gives the same data, row ids included;
+    ``batch_size`` (households per transaction and per progress report) does not change the data.
     ``cancel`` is a callable returning True, or an object with ``is_set()`` (threading.Event).
     """
     started = time.perf_counter()
@@ -115,7 +117,7 @@ def generate_demo(
     try:
         for plan in _plans(ctx, county, helpers, slots, summary):
             batch.append(plan)
-            if len(batch) < BATCH_HOUSEHOLDS:
+            if len(batch) < max(1, batch_size):
                 continue
             if is_cancelled():
                 summary.cancelled = True
