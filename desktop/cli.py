@@ -20,6 +20,11 @@ from desktop.core.i18n import _
 # (module, function) pairs; each function takes the subparsers object and adds its commands.
 COMMAND_MODULES: list[tuple[str, str]] = [
     ("desktop.cli", "register_core_commands"),
+    ("desktop.core.demo.cli_command", "register_demo_command"),
+    ("desktop.core.roster.cli_command", "register_roster_commands"),
+    ("desktop.core.rules.cli_command", "register_check_command"),
+    ("desktop.ledger.cli_commands", "register_ledger_commands"),
+    ("desktop.sync.cli_commands", "register_sync_commands"),
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
