@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from desktop.core import codes
 from desktop.core.i18n import _
 from desktop.core.rules import validators
-from desktop.core.rules.checks_member import CodeMaps, as_date, is_student
+from desktop.core.rules.checks_member import CodeMaps, as_date, is_student, phone_problems
 from desktop.core.rules.findings import CheckContext, Row, Sink
 from desktop.core.rules.income import compare_to_line, net_income, per_capita
 
@@ -271,7 +271,7 @@ def check_assistance(sink: Sink, household: Row, ctx: CheckContext) -> None:
 def check_contact(sink: Sink, household: Row, ctx: CheckContext) -> None:
     phone = household.get("phone")
     if phone:
-        problems = validators.validate_phone(phone, required=False).problems
+        problems = phone_problems(phone)
         if problems:
             sink.add("household.phone_invalid", "phone", problems[0].message)
     account = household.get("bank_account")
@@ -283,6 +283,9 @@ def check_contact(sink: Sink, household: Row, ctx: CheckContext) -> None:
                 _("没有银行账号，资金无法直接发放到户。请对照存折或银行卡填写开户银行和账号。"),
             )
         return
+    normal = account.isascii() and account.isdigit() and 16 <= len(account) <= 19
+    if normal and validators.luhn_ok(account):
+        return  # already normalised and valid (validate_bank_account would agree)
     problems = validators.validate_bank_account(account, required=False).problems
     errors = [p for p in problems if p.severity == "error"]
     if errors:

@@ -39,8 +39,12 @@ class CountyRows:
 
 
 def _rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cursor = conn.exec_driver_sql(sql, tuple(params))
-    names = [d[0] for d in cursor.cursor.description] if cursor.cursor else []
+    """Rows as dicts, read on the driver's own connection: SQLAlchemy's row wrapping and type
+    processing cost more than the query itself at 40,000 members."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.execute(sql, tuple(params))
+    names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
@@ -120,15 +124,22 @@ def _registry(
     matter). For a few households, look their members' numbers up across the whole file."""
     holders: dict[str, list[PersonRef]] = defaultdict(list)
     if whole:
-        for m in members:
-            key = id_key(m["id_number"])
+        keyed = [(id_key(m["id_number"]), m) for m in members]
+        seen: dict[str, str] = {}  # key → first household; only keys in 2+ households matter
+        shared: set[str] = set()
+        for key, m in keyed:
             if key:
+                first = seen.setdefault(key, m["household_id"])
+                if first != m["household_id"]:
+                    shared.add(key)
+        for key, m in keyed:
+            if key in shared:
                 holders[key].append(
                     PersonRef(
                         m["household_id"], numbers.get(m["household_id"], ""), m["id"], m["name"]
                     )
                 )
-        return {k: v for k, v in holders.items() if len({p.household_id for p in v}) > 1}
+        return dict(holders)
     wanted: dict[str, str] = {}  # stored spelling → key
     for m in members:
         key = id_key(m["id_number"])
