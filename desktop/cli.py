@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -144,6 +145,10 @@ def run_handler(args: argparse.Namespace) -> int:
     except (CommandError, DatabaseError, ServiceError) as exc:
         print(_("错误：{message}").format(message=exc), file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped early: not an error for a listing command.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except FileNotFoundError as exc:
         print(_("错误：找不到文件 {path}。").format(path=exc.filename), file=sys.stderr)
         return EXIT_ERROR

@@ -97,3 +97,9 @@ def test_second_open_of_current_database_takes_no_backup(tmp_path: Path) -> None
     open_database(path).close()
     with open_database(path) as again:
         assert again.last_backup is None
+
+
+def test_head_revision_constant_matches_the_migration_scripts() -> None:
+    from desktop.core.migrate import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION
