@@ -184,7 +184,11 @@ def _taken_at(img: Image.Image) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        taken = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    try:  # the camera's clock is local time: read it in this laptop's time zone
+        return taken.astimezone()
     except ValueError:
         return None
 

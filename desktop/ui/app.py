@@ -9,22 +9,25 @@ worker, with progress shown.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QEventLoop, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from desktop.core import i18n
-from desktop.core.database import Database, open_database
+from desktop.core.database import open_database
 from desktop.core.db import DatabaseError
 from desktop.core.i18n import _
 from desktop.core.paths import cjk_font_path
+from desktop.core.photos import store_dir
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.tasks import TaskContext, TaskRunner, describe_error
 
 APP_NAME = "Doorstep"
 DEMO_HOUSEHOLDS = 2000
@@ -93,21 +96,75 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_demo(path: Path, households: int = DEMO_HOUSEHOLDS, seed: int = DEMO_SEED) -> Database:
-    """Build the demo county into a temporary file, then move it in place (a crash mid-way
-    leaves no half-built demo behind)."""
+def create_demo(
+    path: Path,
+    households: int = DEMO_HOUSEHOLDS,
+    seed: int = DEMO_SEED,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> None:
+    """Build the demo county into a temporary file, then move it (and its photos) in place, so
+    a crash or a cancel mid-way leaves no half-built demo behind."""
     from desktop.core.demo import generate_demo
 
-    partial = path.with_suffix(".partial.db")
-    for leftover in (partial, partial.with_name(partial.name + "-wal")):
+    partial = path.with_name(f"{path.stem}-partial.db")
+    for leftover in (
+        partial,
+        partial.with_name(partial.name + "-wal"),
+        partial.with_name(partial.name + "-shm"),
+    ):
         leftover.unlink(missing_ok=True)
+    shutil.rmtree(store_dir(partial), ignore_errors=True)
     db = open_database(partial)
     try:
-        generate_demo(db, households=households, seed=seed, photos=True)
+        generate_demo(db, households, seed, True, progress, cancel)
     finally:
         db.close()
+    if store_dir(partial).exists():
+        shutil.rmtree(store_dir(path), ignore_errors=True)
+        store_dir(partial).replace(store_dir(path))
     partial.replace(path)
-    return open_database(path)
+
+
+def build_demo_with_progress(runner: TaskRunner, path: Path) -> bool:
+    """Create the demo on the worker while a progress dialog (with 取消) stays responsive."""
+    dialog = QProgressDialog(_("正在生成示范县，只在第一次打开时需要…"), _("取消"), 0, 100)
+    dialog.setWindowTitle(_("入户通"))
+    dialog.setMinimumDuration(0)
+    loop = QEventLoop()
+    outcome: dict[str, object] = {}
+
+    def work(context: TaskContext) -> None:
+        create_demo(path, progress=context.progress, cancel=lambda: context.cancelled)
+
+    def progress(done: int, total: int, _text: str) -> None:
+        dialog.setMaximum(max(total, 1))
+        dialog.setValue(done)
+
+    def finish(ok: bool, error: BaseException | None = None) -> None:
+        outcome["ok"], outcome["error"] = ok, error
+        loop.quit()
+
+    task = runner.submit(
+        work,
+        lambda _r: finish(True),
+        lambda exc: finish(False, exc),
+        on_progress=progress,
+        wants_context=True,
+    )
+    dialog.canceled.connect(task.cancel)
+    dialog.canceled.connect(lambda: finish(False))
+    loop.exec()
+    ok, error = bool(outcome.get("ok")), outcome.get("error")
+    dialog.blockSignals(True)
+    dialog.close()
+    if error is not None:
+        QMessageBox.critical(
+            None,
+            _("入户通"),
+            _("无法生成示范数据：{error}").format(error=describe_error(error)),  # type: ignore[arg-type]
+        )
+    return ok
 
 
 def run_app(db_path: Path | None, demo: bool, lang: str) -> int:

@@ -6,6 +6,7 @@ through a village. Every read runs on the worker; the window only arranges resul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.household_views: dict[str, Any] = {}
         self._long_task: Task | None = None
+        self.ask_yes_no: Callable[[QWidget, str, str], bool] = ask_yes_no
 
         self.model = HouseholdTableModel(ctx.db, ctx.runner, search_fn, self)
         self.tree_model = RegionTreeModel(self)
@@ -348,7 +350,7 @@ class MainWindow(QMainWindow):
 
     def _on_failure(self, message: str) -> None:
         self.statusBar().showMessage(message, 10_000)
-        QMessageBox.warning(self, _("未能完成"), message)
+        self.ctx.show_error(self, message)
 
     # ------------------------------------------------------------------ long work
     def _on_long_started(self, task: Task) -> None:
@@ -440,16 +442,10 @@ class MainWindow(QMainWindow):
     def _on_drafts(self, drafts: list[Draft]) -> None:
         if not drafts:
             return
-        answer = QMessageBox.question(
-            self,
-            _("恢复草稿"),
-            _("上次有 {n} 份没有保存的填写内容（最近一份保存于 {when}）。现在恢复吗？").format(
-                n=len(drafts), when=drafts[0].saved_at.replace("T", " ")[:16]
-            ),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        question = _(
+            "上次有 {n} 份没有保存的填写内容（最近一份保存于 {when}）。现在恢复吗？"
+        ).format(n=len(drafts), when=drafts[0].saved_at.replace("T", " ")[:16])
+        if self.ask_yes_no(self, _("恢复草稿"), question):
             for draft in drafts:
                 self.restore_draft(draft)
         else:
@@ -478,3 +474,14 @@ class MainWindow(QMainWindow):
                 view.flush_drafts()
         self.ctx.runner.wait_idle(30)
         event.accept()
+
+
+def ask_yes_no(parent: QWidget, title: str, question: str) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        title,
+        question,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes,
+    )
+    return answer == QMessageBox.StandardButton.Yes

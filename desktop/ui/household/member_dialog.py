@@ -13,6 +13,7 @@ from desktop.core import codes
 from desktop.core.i18n import _
 from desktop.core.rules import idnumber
 from desktop.core.services import households as services
+from desktop.core.services.errors import FieldProblem
 from desktop.ui.context import AppContext
 from desktop.ui.draft_keeper import DraftKeeper
 from desktop.ui.drafts import Draft
@@ -103,6 +104,18 @@ class IdNumberWatcher:
             self.filled[name] = value
             self.form.changed.emit()
 
+    def problems(self, values: dict[str, Any]) -> list[FieldProblem]:
+        """ID errors found before anything is sent to the services."""
+        number = values.get("id_number")
+        if not number:
+            return []
+        checked = idnumber.normalise_id_text(number)
+        return [
+            FieldProblem("id_number", p.message, p.severity, p.code)
+            for p in checked.problems
+            if p.is_error
+        ]
+
     def normalised(self, values: dict[str, Any]) -> dict[str, Any]:
         number = values.get("id_number")
         if number:
@@ -172,6 +185,8 @@ class MemberDialog(QDialog):
         if member is None:
 
             def op(uow: Any) -> str:
+                orders = [m["sort_order"] for m in services.current_members(uow, household_id)]
+                values.setdefault("sort_order", max(orders, default=-1) + 1)
                 return services.add_member(uow, household_id, values)
 
             label = _("添加成员 {name}").format(name=values["name"])

@@ -154,14 +154,17 @@ class MembersTab(QWidget):
         if member is not None:
             self.open_dialog(member)
 
-    def leave_selected(self) -> None:
+    def leave_selected(self) -> LeaveDialog | None:
         member = self.selected()
         if member is None or member.get("left_reason"):
-            return
+            return None
         dialog = LeaveDialog(self, member["name"])
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        reason, when = dialog.values["left_reason"], dialog.values["left_date"]
+        dialog.accepted.connect(lambda: self._leave(member, dialog.values))
+        dialog.show()
+        return dialog
+
+    def _leave(self, member: dict[str, Any], values: dict[str, Any]) -> None:
+        reason, when = values["left_reason"], values["left_date"]
         self.ctx.run_op(
             _("{name} 减员").format(name=member["name"]),
             lambda uow: services.member_leaves(uow, member["id"], reason, when),

@@ -165,6 +165,7 @@ class NewHouseholdDialog(QDialog):
     # ------------------------------------------------------------------ members
     def add_member(self) -> bool:
         values, problems = self.member_form.values()
+        problems += self.watcher.problems(values)
         if problems:
             self.member_form.show_problems(problems)
             return False
