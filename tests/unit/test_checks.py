@@ -21,6 +21,7 @@ import pytest
 
 from desktop.cli import run_handler
 from desktop.core.database import Database, open_database
+from desktop.core.i18n import current_language, set_language
 from desktop.core.rules import idnumber
 from desktop.core.rules.checks import (
     RULES,
@@ -676,3 +677,27 @@ def test_check_command_errors_are_one_sentence(
     assert run_cli("check", "--db", str(db.path), "--rules", str(broken)) == 1
     err = capsys.readouterr().err
     assert "county.toml" in err and "第2行" in err
+
+
+def test_every_message_is_translated() -> None:
+    """With the interface in English, no finding (of any rule) shows Chinese apart from names."""
+    previous = current_language()
+    set_language("en")
+    try:
+        findings = [
+            f
+            for n, case in enumerate(CASES, 1)
+            for f in evaluate_raw(spec_for(case.trigger), 2 * n)
+        ]
+    finally:
+        set_language(previous)
+    names = {m["name"] for m in base_spec()["members"]}
+    assert {f.rule for f in findings} == set(RULES)
+    for finding in findings:
+        text = finding.message
+        for name in names:
+            text = text.replace(name, "")
+        assert not any("\u3000" <= ch <= "\u9fff" or ch in "，。：“”（）" for ch in text), (
+            finding.rule,
+            finding.message,
+        )

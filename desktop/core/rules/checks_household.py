@@ -15,6 +15,7 @@ from desktop.core.rules import validators
 from desktop.core.rules.checks_member import CodeMaps, as_date, is_student, phone_problems
 from desktop.core.rules.findings import CheckContext, Row, Sink
 from desktop.core.rules.income import compare_to_line, net_income, per_capita
+from desktop.core.rules.rulefile import listing
 
 HEAD = "head"
 SPOUSE = "spouse"
@@ -41,7 +42,7 @@ def check_structure(sink: Sink, members: Sequence[Row]) -> None:
             "household.multiple_heads",
             "relation",
             _("本户有{n}名户主（{names}）。只能有一名户主，请改正其他人的与户主关系。").format(
-                n=len(heads), names="、".join(str(m.get("name") or "") for m in heads)
+                n=len(heads), names=listing(str(m.get("name") or "") for m in heads)
             ),
         )
     if len(heads) == 1:

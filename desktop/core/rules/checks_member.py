@@ -18,6 +18,7 @@ from desktop.core.i18n import _
 from desktop.core.rules import idnumber, validators
 from desktop.core.rules.findings import CheckContext, Row, Sink
 from desktop.core.rules.problems import Problem
+from desktop.core.rules.rulefile import listing
 
 NOT_WORKING = "not_working"
 IN_SCHOOL_NONE = "none"  # the school_stage of 非在校生
@@ -161,7 +162,7 @@ def _check_duplicate(sink: Sink, member: Row, number: str, ctx: CheckContext) ->
     holders = ctx.registry.get(key, ()) if key else ()
     others = [p for p in holders if p.household_id != str(member.get("household_id"))]
     if others:
-        where = "、".join(
+        where = listing(
             _("户 {number} 的 {name}").format(number=p.household_number, name=p.name)
             for p in others
         )

@@ -109,7 +109,11 @@ def format_report(
             )
         who = finding.member_name if finding.member_id else _("本户")
         label = _(SEVERITY_LABELS.get(finding.severity, finding.severity))
-        lines.append(f"  [{label}] {who}：{finding.message}")
+        lines.append(
+            _("  [{severity}] {who}：{message}").format(
+                severity=label, who=who, message=finding.message
+            )
+        )
     lines.append("")
     lines.append(_("按规则统计："))
     for rule, count in sorted(Counter(f.rule for f in findings).items(), key=lambda kv: -kv[1]):

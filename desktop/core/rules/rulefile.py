@@ -54,7 +54,7 @@ _SECTIONS = (*_YEAR_TABLES, *_NUMBER_KEYS, "visits", "scope", "checks")
 _MIN_YEAR, _MAX_YEAR = 2000, 2100
 
 
-def _listing(items: Iterable[str]) -> str:
+def listing(items: Iterable[str]) -> str:
     """Items joined the way the interface language lists things."""
     return (", " if is_english() else "、").join(items)
 
@@ -221,7 +221,7 @@ class _Reader:
                     section,
                     key,
                     _("“[{section}]”中没有“{key}”这一项。可用的项：{known}。").format(
-                        section=section, key=key, known=_listing(known)
+                        section=section, key=key, known=listing(known)
                     ),
                 )
 
@@ -285,7 +285,7 @@ class _Reader:
                 section,
                 key,
                 _("“{value}”不是有效的户状态代码。可用：{known}。").format(
-                    value=value, known=_listing([*valid, *extra])
+                    value=value, known=listing([*valid, *extra])
                 ),
             )
 
@@ -365,7 +365,7 @@ class _Reader:
                     self.path,
                     line,
                     _("未知的节或项“{name}”。可用的节：{known}。").format(
-                        name=name, known=_listing(f"[{s}]" for s in _SECTIONS)
+                        name=name, known=listing(f"[{s}]" for s in _SECTIONS)
                     ),
                 )
         lines = self.years(document, "poverty_line")
