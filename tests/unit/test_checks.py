@@ -367,6 +367,18 @@ CASES: list[Case] = [
         hh(status="identifying"),
         label="never visited",
     ),
+    Case(
+        "household.visit_overdue",
+        both(
+            hh(monitoring_kind="sudden_hardship", monitoring_since=date(2024, 3, 1)),
+            key("visit", date(2025, 5, 26)),
+        ),
+        both(
+            hh(monitoring_kind="marginal", monitoring_since=date(2024, 3, 1)),
+            key("visit", date(2025, 5, 26)),
+        ),
+        label="interval by monitoring category",
+    ),
     # contact and payment
     Case("household.phone_invalid", hh(phone="1380013800"), hh(phone="0851-12345678"), raw=True),
     Case(

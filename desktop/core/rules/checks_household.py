@@ -248,8 +248,13 @@ def check_assistance(sink: Sink, household: Row, ctx: CheckContext) -> None:
         )
     if ctx.last_visits is None:
         return
-    interval = rules.visit_interval_days.get("monitoring") if monitored else None
-    interval = interval or rules.visit_interval_days.get(str(status))
+    intervals = rules.visit_interval_days
+    interval = None
+    if monitored:  # the monitoring category's own interval, else the one for all monitored
+        interval = intervals.get(str(household.get("monitoring_kind"))) or intervals.get(
+            "monitoring"
+        )
+    interval = interval or intervals.get(str(status))
     if not interval:
         return
     last = as_date(ctx.last_visits.get(household_id))

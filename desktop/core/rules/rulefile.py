@@ -292,8 +292,9 @@ class _Reader:
     def visits(self, document: Mapping[str, Any]) -> dict[str, int]:
         table = self.table(document, "visits")
         result: dict[str, int] = {}
+        kinds = tuple(c.code for c in codes.codes("monitoring_kind"))
         for key, value in table.items():
-            self.statuses("visits", key, key, (MONITORING,))
+            self.statuses("visits", key, key, (MONITORING, *kinds))
             days = int(self.number("visits", key, value, int))
             if days <= 0:
                 raise self.fail("visits", key, _("走访间隔天数应大于0。"))
