@@ -79,9 +79,6 @@ class Sink:
         self.household = household
         self.found: list[Finding] = []
 
-    def wants(self, rule: str) -> bool:
-        return rule not in self.rules.disabled
-
     def add(
         self,
         rule: str,
