@@ -196,7 +196,13 @@ class _Planner:
 
     # -------------------------------------------------------------- planning
     def run(self) -> Plan:
-        for record in self.roster.households:
+        # Rows that give region codes go first, so a name-only row elsewhere in the file finds
+        # the place they create instead of inventing a second one with a synthetic code.
+        ordered = sorted(
+            self.roster.households,
+            key=lambda r: not any(cell and cell[1] for cell in r.regions.values()),
+        )
+        for record in ordered:
             if record.failed or record.number is None:
                 continue
             planned_regions = len(self.resolver.created)

@@ -230,10 +230,37 @@ _READERS: dict[str, Reader] = {
 }
 
 
+# Kinds whose reading depends on the cell alone and whose values repeat down a column (labels,
+# place names, amounts): each distinct value is read once per file.
+_CACHED_KINDS = frozenset(
+    {
+        "code",
+        "causes",
+        "region",
+        "yes_no",
+        "area",
+        "money",
+        "signed_money",
+        "months",
+        "year",
+        "text",
+    }
+)
+
+
 def _cells(sheet: Sheet, values: list[CellValue]) -> Iterator[tuple[Column, CellValue, cells.Read]]:
+    cache = sheet.cache
+    width = len(values)
     for index, column in sheet.columns.items():
-        raw = values[index] if index < len(values) else None
-        yield column, raw, _READERS[column.kind](column, raw)
+        raw = values[index] if index < width else None
+        if column.kind in _CACHED_KINDS:
+            key = (column.target, type(raw), raw)
+            read = cache.get(key)
+            if read is None:
+                read = cache[key] = _READERS[column.kind](column, raw)
+        else:
+            read = _READERS[column.kind](column, raw)
+        yield column, raw, read
 
 
 def _read_households(

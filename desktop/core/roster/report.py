@@ -55,7 +55,8 @@ def show_value(raw: object) -> str | None:
     if isinstance(raw, bool):
         return _("是") if raw else _("否")
     if isinstance(raw, float):
-        return repr(raw) if not raw.is_integer() or abs(raw) >= 1e15 else str(int(raw))
+        # Excel keeps 15 significant digits; show what it holds, not the binary float's tail.
+        return format(raw, ".15g") if not raw.is_integer() or abs(raw) >= 1e15 else str(int(raw))
     if isinstance(raw, datetime | date):
         return raw.isoformat()
     return str(raw)
@@ -91,6 +92,7 @@ class Sheet:
     header_row: int
     columns: dict[int, Column]  # index in the row → template column
     present: frozenset[str]  # targets of the columns present
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # see reader
 
 
 @dataclass
