@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QImageReader, QPixmap
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -281,6 +281,7 @@ class PhotoListModel(QAbstractListModel):
         self.rows: list[dict[str, Any]] = []
         self._icons: dict[str, QIcon] = {}
         self._requested: set[str] = set()
+        self._blank: QIcon | None = None
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         self.beginResetModel()
@@ -303,10 +304,20 @@ class PhotoListModel(QAbstractListModel):
             return row.get("caption") or None
         return None
 
+    def _placeholder(self) -> QIcon:
+        """A grey square the size of a thumbnail, so the grid lays out before thumbnails come."""
+        if self._blank is None:
+            pixmap = QPixmap(160, 120)
+            pixmap.fill(QColor("#e0e0e0"))
+            self._blank = QIcon(pixmap)
+        return self._blank
+
     def _icon(self, sha: str, row: int) -> QIcon | None:
         icon = self._icons.get(sha)
-        if icon is not None or sha in self._requested:
+        if icon is not None:
             return icon
+        if sha in self._requested:
+            return self._placeholder()
         self._requested.add(sha)
         store = self.store
 
@@ -318,7 +329,7 @@ class PhotoListModel(QAbstractListModel):
                     self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
         self.ctx.runner.submit(lambda: store.thumbnail(sha), done)
-        return None
+        return self._placeholder()
 
 
 def load_view_image(path: Path, size: int) -> QImage:
@@ -444,7 +455,6 @@ class PhotoGrid(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)
-        self.setUniformItemSizes(True)
         self.doubleClicked.connect(self.open_viewer)
 
     def open_viewer(self, index: QModelIndex) -> PhotoViewer:

@@ -57,6 +57,11 @@ def member_columns() -> list[RowColumn]:
             _("在校生状况"), lambda m: codes.label("school_status", m["school_status"]), grey
         ),
         RowColumn(_("状态"), _state, grey),
+        RowColumn(
+            _("问题"),
+            lambda m: "；".join(m.get("problems", [])),
+            lambda m: "#c62828" if m.get("problems") else None,
+        ),
     ]
 
 
@@ -131,6 +136,12 @@ class MembersTab(QWidget):
 
     def show_detail(self, detail: HouseholdDetail) -> None:
         self.detail = detail
+        problems: dict[str, list[str]] = {}
+        for finding in detail.findings:
+            if finding["member_id"]:
+                problems.setdefault(finding["member_id"], []).append(finding["message"])
+        for member in detail.members:
+            member["problems"] = problems.get(member["id"], [])
         current = [m for m in detail.members if not m["left_reason"]]
         left = [m for m in detail.members if m["left_reason"]]
         self.model.set_rows(current + left)

@@ -262,6 +262,8 @@ class HouseholdTableModel(QAbstractTableModel):
             return str(row.findings) if row.findings else ""
         if key == "size":
             return str(row.size)
+        if key == "last_visit" and row.last_visit is None:
+            return _("从未走访")
         value = getattr(row, key)
         return "" if value is None else str(value)
 
