@@ -367,18 +367,6 @@ CASES: list[Case] = [
         hh(status="identifying"),
         label="never visited",
     ),
-    Case(
-        "household.visit_overdue",
-        both(
-            hh(monitoring_kind="sudden_hardship", monitoring_since=date(2024, 3, 1)),
-            key("visit", date(2025, 5, 26)),
-        ),
-        both(
-            hh(monitoring_kind="marginal", monitoring_since=date(2024, 3, 1)),
-            key("visit", date(2025, 5, 26)),
-        ),
-        label="interval by monitoring category",
-    ),
     # contact and payment
     Case("household.phone_invalid", hh(phone="1380013800"), hh(phone="0851-12345678"), raw=True),
     Case(
@@ -630,6 +618,30 @@ def test_county_switches_and_severities(tmp_path: Path) -> None:
     assert "member.ethnicity_blank" not in rules_of(findings)
     (education,) = [f for f in findings if f.rule == "member.education_blank"]
     assert education.severity == "error"
+
+
+def test_visit_interval_by_monitoring_category(tmp_path: Path) -> None:
+    text = default_path().read_text(encoding="utf-8")
+    path = tmp_path / "county.toml"
+    path.write_text(text.replace("# sudden_hardship = 15", "sudden_hardship = 15"), "utf-8")
+    rules = load_rules(path)
+    assert rules.visit_interval_days["sudden_hardship"] == 15
+
+    def overdue(kind: str) -> bool:
+        spec = spec_for(hh(monitoring_kind=kind, monitoring_since=date(2024, 3, 1)))
+        household = {**spec["household"], "id": "h", "number": "H1"}
+        members = [
+            {**m, "id": f"m{k}", "household_id": "h"} for k, m in enumerate(materialise(spec, 1))
+        ]
+        context = CheckContext(
+            rules=rules, today=TODAY, helped={"h"}, last_visits={"h": date(2025, 5, 26)}
+        )
+        incomes = [{"year": LAST_YEAR, **spec["incomes"][LAST_YEAR]}]
+        found = evaluate_household(household, members, incomes, context=context)
+        return "household.visit_overdue" in rules_of(found)
+
+    assert overdue("sudden_hardship")  # 20 days > its own 15
+    assert not overdue("marginal")  # 20 days <= the 30 for all monitoring objects
 
 
 # ----------------------------------------------------------------------------- the command
