@@ -391,3 +391,29 @@ def test_demo_command_errors_are_one_sentence_and_non_zero(
     err = capsys.readouterr().err
     assert "不是入户通数据库" in err and err.count("\n") == 1
     assert not_db.read_text(encoding="utf-8") == "not a database"
+
+
+def test_visits_follow_the_county_rule_file(tmp_path: Path) -> None:
+    """A county that visits households being identified monthly and sudden-hardship households
+    fortnightly gets a demo whose visits keep to that, and still only the planted findings."""
+    import re
+
+    from desktop.core.rules.rulefile import default_path, load_rules
+
+    source = default_path().read_text(encoding="utf-8")
+    source = re.sub(r"(?m)^\s*(identifying|sudden_hardship)\s*=.*$", "", source)
+    source = source.replace("[visits]\n", "[visits]\nidentifying = 30\nsudden_hardship = 15\n", 1)
+    rule_file = tmp_path / "county.toml"
+    rule_file.write_text(source, encoding="utf-8")
+    rules = load_rules(rule_file)
+    assert rules.visit_interval_days["sudden_hardship"] == 15
+    with open_database(tmp_path / "r.db") as db:
+        summary = generate_demo(db, 120, 21, today=TODAY, rules=rules)
+        findings = run_checks(db, rules=rules, today=TODAY)
+        with db.read() as conn:
+            sudden = conn.execute(
+                text("SELECT count(*) FROM household WHERE monitoring_kind = 'sudden_hardship'")
+            ).scalar_one()
+    expected = {(p.household_id, p.rule) for p in summary.planted}
+    assert [f for f in findings if (f.household_id, f.rule) not in expected] == []
+    assert sudden > 0

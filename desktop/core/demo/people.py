@@ -15,6 +15,7 @@ from typing import Any
 from desktop.core.demo import identity, names
 from desktop.core.demo.context import Context
 
+MARRIED_ROLES = ("head", "spouse", "daughter_in_law", "son_in_law", "father", "mother")
 WORKING = ("in_township", "in_county", "in_province", "out_of_province")
 STUDENT_STAGES = ("primary", "grade7", "grade8", "grade9")  # plus the senior/higher codes below
 
@@ -173,7 +174,7 @@ class FamilyBuilder:
                 p.school_status, p.education = f"senior{year}", "senior"
             else:
                 p.school_status, p.education = f"vocational{year}", "vocational"
-        elif stage <= 21 and rng.random() < 0.3:
+        elif stage <= 21 and p.relation not in MARRIED_ROLES and rng.random() < 0.3:
             year = stage - 17
             if year <= 3 and rng.random() < 0.5:
                 p.school_status = f"higher_vocational{year}"
@@ -340,10 +341,10 @@ class FamilyBuilder:
         if rng.random() < 0.25:  # widowed grandparent heads the household
             couple = couple[:1]
         head = couple[0]
-        son_age = max(20, head.age - rng.randint(22, 32))
+        son_age = max(23, head.age - rng.randint(22, 32))
         son_surname = surname  # the father's surname, whether or not he is still alive
         son = self.person("son", "M", son_age, son_surname, ethnicity, taken=self._taken)
-        wife_age = max(19, son_age - rng.randint(-2, 5))
+        wife_age = max(21, son_age - rng.randint(-2, 5))
         wife = self.person(
             "daughter_in_law", "F", wife_age, names.surname(rng), ethnicity, taken=self._taken
         )

@@ -65,9 +65,13 @@ def incomes(ctx: Context, plan: HouseholdPlan) -> None:
         )
         transfer += (values.get("land_returned_forest") or 0) * 250
         cost_share = rng.uniform(0.25, 0.45)
-        raw_net = wage + business * (1 - cost_share) + property_income + transfer
+        earned = wage + business * (1 - cost_share)
+        fixed = property_income + transfer  # pensions and allowances are set by policy
         target = target_per_capita(ctx, plan.income_profile, year, position) * size
-        scale = target / raw_net
+        if target > fixed * 1.05:  # earnings make up the rest
+            scale, fixed_scale = (target - fixed) / earned, 1.0
+        else:  # too little for the allowances alone: fewer of them this year
+            scale = fixed_scale = target / (earned + fixed)
         business_amount = round(business * scale)
         plan.incomes.append(
             {
@@ -76,8 +80,8 @@ def incomes(ctx: Context, plan: HouseholdPlan) -> None:
                 "year": year,
                 "wage": float(round(wage * scale)),
                 "business": float(business_amount),
-                "property": float(round(property_income * scale)),
-                "transfer": float(round(transfer * scale)),
+                "property": float(round(property_income * fixed_scale)),
+                "transfer": float(round(transfer * fixed_scale)),
                 "business_cost": float(max(1, round(business_amount * cost_share)))
                 if business_amount > 0
                 else 0.0,
@@ -116,10 +120,12 @@ def assignments(ctx: Context, plan: HouseholdPlan, previous: str | None) -> None
 
 # ----------------------------------------------------------------------------- visits
 def visit_interval(ctx: Context, plan: HouseholdPlan) -> int:
+    """The county's interval for this household, found the way the visit check finds it."""
     intervals = ctx.rules.visit_interval_days
-    if plan.monitoring_kind and "monitoring" in intervals:
-        return intervals["monitoring"]
-    return intervals.get(plan.status, VISIT_INTERVAL_DEFAULT)
+    interval = None
+    if plan.monitoring_kind:
+        interval = intervals.get(plan.monitoring_kind) or intervals.get("monitoring")
+    return interval or intervals.get(plan.status) or VISIT_INTERVAL_DEFAULT
 
 
 def visits(ctx: Context, plan: HouseholdPlan) -> None:
@@ -130,14 +136,13 @@ def visits(ctx: Context, plan: HouseholdPlan) -> None:
     earliest = max(today - timedelta(days=365), start)
     if plan.visit_overdue:
         day = today - timedelta(days=interval + rng.randint(20, 60))
-    else:
-        day = today - timedelta(days=rng.randint(0, max(1, int(interval * 0.7))))
+    else:  # the latest visit is recent enough, and after the helper was assigned
+        recent = min(int(interval * 0.7), max(0, (today - earliest).days))
+        day = today - timedelta(days=rng.randint(0, max(0, recent)))
     dates: list[date] = []
     while day >= earliest:
         dates.append(day)
-        day -= timedelta(
-            days=rng.randint(max(7, int(interval * 0.6)), max(8, int(interval * 0.95)))
-        )
+        day -= timedelta(days=rng.randint(max(7, int(interval * 0.75)), max(8, interval)))
     for when in reversed(dates):
         plan.visits.append(visit_row(ctx, plan, when))
 
