@@ -447,3 +447,30 @@ def test_read_roster_needs_no_database(tmp_path: Path) -> None:
     assert [h.number for h in report.valid()] == ["H001"]
     assert [m.values["name"] for m in report.households[0].members] == ["王芳", "李明"]
     assert report.households[0].members[1].values["gender"] == "M"  # from the ID number
+
+
+def test_a_row_the_services_refuse_at_commit_is_skipped_not_fatal(
+    tmp_path: Path, db: Database, village: str, monkeypatch: Any
+) -> None:
+    """Cell checks normally catch everything; if a service validator still refuses a row, the
+    transaction is redone with every row validated first and only that household is skipped."""
+    from desktop.core.services import uow as uow_module
+    from desktop.core.services.errors import FieldProblem
+
+    def no_bank_of_china(uow: Any, table: str, row: dict[str, Any], current: Any) -> list[Any]:
+        if row.get("bank_name") == "中国银行":
+            return [FieldProblem("bank_name", "测试：不接受这家银行。")]
+        return []
+
+    validators = uow_module._VALIDATORS["household"]
+    monkeypatch.setitem(uow_module._VALIDATORS, "household", [*validators, no_bank_of_china])
+    households = [household("H1", 开户银行="中国银行"), household("H2", 开户银行="农村信用社")]
+    members = [member("H1", "甲", pid("19610101", 51)), member("H2", "乙", pid("19620101", 51))]
+    report = import_roster(db, write_roster(tmp_path / "r.xlsx", households, members), commit=True)
+    assert report.created == ["H2"] and report.skipped == ["H1"]
+    (refused,) = [p for p in report.problems if p.message == "测试：不接受这家银行。"]
+    assert (refused.row, refused.column, refused.household) == (2, "开户银行", "H1")
+    # The rolled-back first attempt left no gap in the change-log sequence.
+    with db.read() as conn:
+        seqs = [r[0] for r in conn.execute(text("SELECT seq FROM change_log ORDER BY seq"))]
+    assert seqs == list(range(1, len(seqs) + 1))

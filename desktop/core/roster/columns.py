@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HOUSEHOLD_SHEET = "户"
 MEMBER_SHEET = "成员"
@@ -35,14 +35,13 @@ class Column:
     required: bool = False
     aliases: tuple[str, ...] = ()
     width: int = 12
+    table: str = field(init=False, compare=False)
+    field: str = field(init=False, compare=False)
 
-    @property
-    def table(self) -> str:
-        return self.target.split(".", 1)[0]
-
-    @property
-    def field(self) -> str:
-        return self.target.split(".", 1)[1]
+    def __post_init__(self) -> None:
+        table, name = self.target.split(".", 1)
+        object.__setattr__(self, "table", table)  # read for every cell: computed once
+        object.__setattr__(self, "field", name)
 
 
 HOUSEHOLD_COLUMNS: tuple[Column, ...] = (

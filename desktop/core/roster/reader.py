@@ -296,6 +296,22 @@ def _read_households(
                 helper[name] = read.value
         if "status" in record.values and record.values["status"] is None:
             del record.values["status"]  # blank status: keep the household's (or the default)
+        main = record.values.get("main_cause")
+        if main and main in (
+            record.values.get("other_cause_1"),
+            record.values.get("other_cause_2"),
+        ):
+            problems.add(
+                cells.Issue(
+                    "warning",
+                    "household.cause_repeat",
+                    _("其他致贫原因不能与主要致贫原因相同。"),
+                ),
+                sheet.kind,
+                row,
+                "其他致贫原因",
+                record.number,
+            )
         _income(record, income, sheet, problems)
         _helper(record, helper, sheet, problems)
         records.append(record)
