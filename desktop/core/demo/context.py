@@ -8,13 +8,15 @@ differ between runs, because they record when the data was written, not what it 
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from desktop.core.demo.identity import IdNumbers
 from desktop.core.rules.rulefile import Rules
+
+_CLEAR_VERSION_BITS = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_4_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 
 @dataclass
@@ -26,14 +28,25 @@ class Context:
     rules: Rules
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A version-4 UUID from the seeded stream (same text as uuid.UUID(int=n, version=4))."""
+        n = self.rng.getrandbits(128) & _CLEAR_VERSION_BITS | _VERSION_4_BITS
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
 
     def pick(self, weighted: Mapping[str, float]) -> str:
-        keys = list(weighted)
-        return self.rng.choices(keys, [weighted[k] for k in keys])[0]
+        """A key drawn with probability proportional to its weight (zero weights never)."""
+        left = self.rng.random() * sum(weighted.values())
+        chosen = ""
+        for key, weight in weighted.items():
+            if weight > 0:
+                chosen = key
+                left -= weight
+                if left < 0:
+                    break
+        return chosen
 
     def day_within(self, start: date, end: date) -> date:
         """A random day in [start, end] (end clamped to today: nothing is recorded in the future)."""

@@ -143,8 +143,9 @@ def visits(ctx: Context, plan: HouseholdPlan) -> None:
     while day >= earliest:
         dates.append(day)
         day -= timedelta(days=rng.randint(max(7, int(interval * 0.75)), max(8, interval)))
+    seen = what_a_visit_sees(plan)
     for when in reversed(dates):
-        plan.visits.append(visit_row(ctx, plan, when))
+        plan.visits.append(visit_row(ctx, plan, when, seen))
 
 
 PURPOSES = {"routine": 55, "policy": 12, "income_check": 12, "measures": 15, "adjustment": 6}
@@ -159,48 +160,59 @@ WISHES = (
 )
 
 
-def visit_row(ctx: Context, plan: HouseholdPlan, when: date) -> dict[str, Any]:
-    rng, values, members = ctx.rng, plan.values, plan.current
-    workers = [p for p in members if p.worker]
-    students = [p for p in members if p.student]
-    sick = [p for p in members if p.health != "healthy"]
+POLICIES = (
+    "已享受医保代缴和家庭医生签约服务。",
+    "已落实教育资助政策。",
+    "已领取产业奖补资金。",
+    "已享受低保和临时救助。",
+    "已参加就业技能培训。",
+)
+
+
+def what_a_visit_sees(plan: HouseholdPlan) -> dict[str, Any]:
+    """The household's situation as visit notes describe it (the same on every visit)."""
+    values, members = plan.values, plan.current
+    workers = sum(p.worker for p in members)
     safe_house = values.get("danger_grade") not in ("C", "D")
-    income = f"家中{len(workers)}人务工" if workers else "家中无人外出务工"
+    income = f"家中{workers}人务工" if workers else "家中无人外出务工"
     if values.get("industry_type"):
         income += f"，{values['industry_type']}"
+    students = [p for p in members if p.student]
+    sick = [p for p in members if p.health != "healthy"]
     health = (
         "、".join(f"{p.name}（{'在校' if p.student else '患病或残疾'}）" for p in students + sick)
         or "家庭成员身体健康，无在校生。"
     )
+    return {
+        "income_spending": income + "，收支基本平衡。",
+        "living_conditions": "住房安全，生活用品齐全。"
+        if safe_house
+        else "房屋存在安全隐患，已上报。",
+        "health_schooling": health,
+        "housing_ok": safe_house,
+        "water_ok": bool(values.get("water_safe")),
+        "follow_ups": None if safe_house else "协调危房改造项目。",
+    }
+
+
+def visit_row(
+    ctx: Context, plan: HouseholdPlan, when: date, seen: dict[str, Any]
+) -> dict[str, Any]:
+    rng = ctx.rng
     return {
         "id": ctx.uuid(),
         "household_id": plan.id,
         "helper_id": plan.helper.id if plan.helper else None,
         "visit_date": when,
         "purpose": ctx.pick(PURPOSES),
-        "income_spending": income + "，收支基本平衡。",
-        "living_conditions": "住房安全，生活用品齐全。"
-        if safe_house
-        else "房屋存在安全隐患，已上报。",
-        "health_schooling": health,
-        "policies_received": rng.choice(
-            (
-                "已享受医保代缴和家庭医生签约服务。",
-                "已落实教育资助政策。",
-                "已领取产业奖补资金。",
-                "已享受低保和临时救助。",
-                "已参加就业技能培训。",
-            )
-        ),
+        "policies_received": rng.choice(POLICIES),
         "wishes": rng.choice(WISHES),
         "notes": None,
         "food_ok": True,
         "clothing_ok": True,
         "education_ok": True,
         "medical_ok": True,
-        "housing_ok": safe_house,
-        "water_ok": bool(values.get("water_safe")),
-        "follow_ups": None if safe_house else "协调危房改造项目。",
+        **seen,
         "confirmed": rng.random() < 0.9,
     }
 
