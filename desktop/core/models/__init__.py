@@ -23,6 +23,7 @@ from desktop.core.models.local import (
 )
 from desktop.core.models.members import Member
 from desktop.core.models.regions import REGION_LEVELS, Region
+from desktop.core.models.targeting import RegistryRecord, SpotCheck
 from desktop.core.models.visits import Photo, Visit
 from desktop.core.models.workflow import StepRecord
 
@@ -39,6 +40,7 @@ SYNCED: dict[str, type[SyncedRow]] = {
         Visit,
         Photo,
         StepRecord,
+        SpotCheck,
     )
 }
 
@@ -53,7 +55,7 @@ FIELD_GROUPS: dict[str, list[tuple[str, ...]]] = {
     "member": [("left_reason", "left_date")],
 }
 
-APPEND_ONLY = frozenset({"visit", "photo", "step_record", "helper_assignment"})
+APPEND_ONLY = frozenset({"visit", "photo", "step_record", "helper_assignment", "spot_check"})
 
 metadata = SQLModel.metadata
 
@@ -77,7 +79,9 @@ __all__ = [
     "Member",
     "Photo",
     "Region",
+    "RegistryRecord",
     "StepRecord",
+    "SpotCheck",
     "SyncedRow",
     "Visit",
     "metadata",
