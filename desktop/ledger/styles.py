@@ -112,7 +112,9 @@ def grid_table(
     for row in rows:
         data.append(
             [
-                value if isinstance(value, Flowable) else cell(value, cell_styles[i])
+                value
+                if isinstance(value, Flowable)
+                else (cell(value, cell_styles[i]) if value not in (None, "") else "")
                 for i, value in enumerate(row)
             ]
         )
@@ -136,7 +138,7 @@ def facts_table(pairs: Sequence[tuple[str, object]], columns: int = 2) -> Table:
     for start in range(0, len(pairs), columns):
         row: list[object] = []
         for label, value in pairs[start : start + columns]:
-            row += [cell(label, "label"), cell(value)]
+            row += [cell(label, "label"), cell(value) if value not in (None, "") else ""]
         while len(row) < 2 * columns:
             row += ["", ""]
         data.append(row)

@@ -25,7 +25,7 @@ MIN_SIZE = 6.0  # a word too long for its column shrinks the cell's type down to
 NO_LINE_START = set("，。、；：？！）》」』】〕,.;:?!)%°’”")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)
 def unit_width(text: str) -> float:
     """Width of ``text`` at size 1 (runs measured in the font that draws them)."""
     return sum(pdfmetrics.stringWidth(chunk, font, 1.0) for font, chunk in runs(text))
@@ -135,6 +135,8 @@ class TextCell(Flowable):
         return [first, rest]
 
     def draw(self) -> None:
+        if not self._lines:
+            return
         canvas = self.canv
         if self.color is not None:
             canvas.setFillColor(self.color)

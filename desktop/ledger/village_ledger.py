@@ -27,7 +27,7 @@ from desktop.core.database import Database
 from desktop.core.i18n import _
 from desktop.ledger.errors import Cancelled, LedgerError
 from desktop.ledger.fonts import draw_text
-from desktop.ledger.household_data import load_household
+from desktop.ledger.household_data import load_household, load_households
 from desktop.ledger.household_ledger import ledger_story, ledger_title, render_household_ledger
 from desktop.ledger.lookup import find_household, find_village, group_names, village_household_ids
 from desktop.ledger.pages import PageInfo, Section, SectionStart, build_pdf
@@ -37,6 +37,7 @@ from desktop.ledger.styles import GRID, MARGIN_TOP, MARGIN_X, MUTED, PAGE
 Progress = Callable[[int, int, str], None]
 CancelCheck = Callable[[], bool]
 
+BATCH = 50  # households read per query round
 CONTENTS_ROWS_PER_PAGE = 40
 CONTENTS_ROW_HEIGHT = 16.0
 
@@ -173,20 +174,25 @@ def _print_folder(
     folder.mkdir(parents=True, exist_ok=True)
     result = PrintResult(total=len(households))
     place = None
-    for done, (household_id, number) in enumerate(households, start=1):
-        if cancel is not None and cancel():
-            result.cancelled = True
-            break
+    done = 0
+    for start in range(0, len(households), BATCH):
+        batch = [household_id for household_id, _number in households[start : start + BATCH]]
         with db.session() as session:
-            data = load_household(session, household_id, place)
-        place = data.place
-        target = folder / safe_file_name(f"{number}_{data.household.head_name}.pdf")
-        with atomic_target(target) as temp:
-            render_household_ledger(data, temp, loader, printed)
-        result.files.append(target)
-        result.households = done
-        if progress is not None:
-            progress(done, len(households), f"{number} {data.household.head_name}")
+            files = load_households(session, batch, place)
+        for data in files:
+            if cancel is not None and cancel():
+                result.cancelled = True
+                return result
+            place = data.place
+            number, head = data.household.number, data.household.head_name
+            target = folder / safe_file_name(f"{number}_{head}.pdf")
+            with atomic_target(target) as temp:
+                render_household_ledger(data, temp, loader, printed)
+            result.files.append(target)
+            done += 1
+            result.households = done
+            if progress is not None:
+                progress(done, len(households), f"{number} {head}")
     return result
 
 
@@ -211,23 +217,25 @@ def _print_book(
         if page < contents_pages - 1:
             story.append(PageBreak())
     place = None
+    done = 0
     with db.session() as session:
         groups = group_names(session, village_code)
-        for done, (household_id, number) in enumerate(households, start=1):
+        for start in range(0, total, BATCH):
             if cancel is not None and cancel():
                 return PrintResult(total=total, cancelled=True)
-            data = load_household(session, household_id, place)
-            place = data.place
-            story.append(PageBreak())
-            household_story = ledger_story(data, loader)
-            story += household_story
-            marker = household_story[0]
-            assert isinstance(marker, SectionStart)
-            group = groups.get(data.household.group_code or "", "")
-            entries.append((marker.section.key, number, data.household.head_name, group))
-            story.append(
-                _Checkpoint(done, total, f"{number} {data.household.head_name}", progress, cancel)
-            )
+            batch = [household_id for household_id, _number in households[start : start + BATCH]]
+            for data in load_households(session, batch, place):
+                done += 1
+                place = data.place
+                number, head = data.household.number, data.household.head_name
+                story.append(PageBreak())
+                household_story = ledger_story(data, loader)
+                story += household_story
+                marker = household_story[0]
+                assert isinstance(marker, SectionStart)
+                group = groups.get(data.household.group_code or "", "")
+                entries.append((marker.section.key, number, head, group))
+                story.append(_Checkpoint(done, total, f"{number} {head}", progress, cancel))
     assert place is not None
     title = f"{place.full_name} {ledger_title()}"
     contents = Section(key="contents", header=place.full_name, title=_("目录"), outline=_("目录"))

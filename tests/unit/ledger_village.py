@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from desktop.core.database import Database
 from desktop.core.rules.idnumber import check_digit
@@ -45,10 +45,17 @@ def valid_bank(seq: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def make_jpeg(folder: Path, seed: int, size: tuple[int, int] = (1600, 1200)) -> str:
-    """A real photo-like JPEG stored under its SHA-256; returns the hash."""
+def make_jpeg(
+    folder: Path, seed: int, size: tuple[int, int] = (1600, 1200), textured: bool = False
+) -> str:
+    """A photo-like JPEG stored under its SHA-256; returns the hash. ``textured`` adds noise so
+    the file compresses like a real photograph (~250 KB at 1600x1200)."""
     rng = random.Random(seed)
-    img = Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    img = Image.new("RGB", size, color)
+    if textured:
+        noise = Image.effect_noise(size, 50).convert("RGB").filter(ImageFilter.GaussianBlur(1.2))
+        img = Image.blend(noise, img, 0.55)
     draw = ImageDraw.Draw(img)
     for _ in range(30):
         x, y = rng.randrange(size[0]), rng.randrange(size[1])
@@ -87,6 +94,8 @@ def build_village(
     village: str = VILLAGE,
     number_prefix: str = "5101231002",
     regions: bool = True,
+    photo_size: tuple[int, int] = (1600, 1200),
+    textured_photos: bool = False,
 ) -> Village:
     rng = random.Random(seed)
     result = Village(db=db, photo_dir=photo_dir)
