@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import text
 
@@ -33,6 +33,10 @@ from desktop.core.demo.problems import PlantedProblem
 from desktop.core.i18n import _
 from desktop.core.rules.rulefile import Rules, default_rules
 from desktop.core.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from desktop.core.database import Database
+    from desktop.core.demo.photos import DemoCamera
 
 BATCH_HOUSEHOLDS = 200  # about 3,000–4,000 rows per transaction
 MAX_HOUSEHOLDS = 1_000_000
@@ -74,7 +78,7 @@ class DemoSummary:
 
 
 def generate_demo(
-    db: Any,
+    db: Database,
     households: int,
     seed: int,
     photos: bool = False,
@@ -115,7 +119,7 @@ def generate_demo(
     camera = _camera(db, seed) if photos else None
     batch: list[HouseholdPlan] = []
     try:
-        for plan in _plans(ctx, county, helpers, slots, summary):
+        for plan in _plans(ctx, county, helpers, slots):
             batch.append(plan)
             if len(batch) < max(1, batch_size):
                 continue
@@ -133,7 +137,6 @@ def generate_demo(
     finally:
         if camera is not None:
             camera.close()
-    summary.planted = [p for p in summary.planted if p.household_id in _written(db, summary)]
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -143,7 +146,6 @@ def _plans(
     county: County,
     helpers: dict[str, list[HelperPlan]],
     slots: dict[int, problems_mod.Kind],
-    summary: DemoSummary,
 ) -> Iterator[HouseholdPlan]:
     """Every household of the county in order, village by village."""
     builder = FamilyBuilder(ctx)
@@ -151,7 +153,7 @@ def _plans(
     for village in county.villages:
         pool = helpers[village.code]
         for serial in range(1, village.households + 1):
-            yield _plan(ctx, builder, village, serial, pool, slots.get(position), summary)
+            yield _plan(ctx, builder, village, serial, pool, slots.get(position))
             position += 1
 
 
@@ -162,7 +164,6 @@ def _plan(
     serial: int,
     pool: list[HelperPlan],
     kind: problems_mod.Kind | None,
-    summary: DemoSummary,
 ) -> HouseholdPlan:
     if kind is None:
         status, monitoring = household_mod.choose_status(ctx)
@@ -194,12 +195,12 @@ def _plan(
     if kind and kind.records:
         kind.records(ctx, plan)
     if kind:
-        summary.planted.append(problems_mod.record(kind, plan, member))
+        plan.planted = problems_mod.record(kind, plan, member)
     return plan
 
 
 def _write_places(
-    db: Any, county: County, helpers: dict[str, list[HelperPlan]], summary: DemoSummary
+    db: Database, county: County, helpers: dict[str, list[HelperPlan]], summary: DemoSummary
 ) -> None:
     helper_rows = [h.row() for pool in helpers.values() for h in pool]
     region_rows = [
@@ -219,7 +220,7 @@ def _region_id(seed: int, code: str) -> str:
 
 
 def _write_batch(
-    db: Any, batch: list[HouseholdPlan], summary: DemoSummary, camera: Any | None
+    db: Database, batch: list[HouseholdPlan], summary: DemoSummary, camera: DemoCamera | None
 ) -> None:
     rows: dict[str, list[dict[str, Any]]] = {table: [] for table in TABLE_ORDER}
     for plan in batch:
@@ -238,18 +239,19 @@ def _write_batch(
             uow.insert_many("photo", photo_rows)
     for table in TABLE_ORDER:
         summary.counts[table] = summary.counts.get(table, 0) + len(rows[table])
+    summary.planted.extend(plan.planted for plan in batch if plan.planted)
     summary.photos += len(photo_rows)
     summary.counts["photo"] = summary.photos
     summary.households += len(batch)
 
 
-def _camera(db: Any, seed: int) -> Any:
+def _camera(db: Database, seed: int) -> DemoCamera:
     from desktop.core.demo.photos import DemoCamera
 
     return DemoCamera(db, seed)
 
 
-def _refuse_non_empty(db: Any) -> None:
+def _refuse_non_empty(db: Database) -> None:
     with db.read() as conn:
         found = conn.execute(text("SELECT 1 FROM household LIMIT 1")).first()
         regions = conn.execute(text("SELECT 1 FROM region LIMIT 1")).first()
@@ -266,15 +268,3 @@ def _cancel_check(cancel: Callable[[], bool] | CancelFlag | None) -> Callable[[]
     if callable(is_set):
         return lambda: bool(is_set())
     return lambda: bool(cancel())  # type: ignore[operator]
-
-
-def _written(db: Any, summary: DemoSummary) -> set[str]:
-    if not summary.cancelled:
-        return {p.household_id for p in summary.planted}
-    ids = [p.household_id for p in summary.planted]
-    if not ids:
-        return set()
-    with db.read() as conn:
-        marks = ",".join("?" * len(ids))
-        found = conn.exec_driver_sql(f"SELECT id FROM household WHERE id IN ({marks})", tuple(ids))
-        return {row[0] for row in found}

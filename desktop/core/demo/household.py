@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.core.demo import identity
 from desktop.core.demo.context import Context
 from desktop.core.demo.helpers import HelperPlan
 from desktop.core.demo.people import Person
 from desktop.core.demo.places import Village
+
+if TYPE_CHECKING:
+    from desktop.core.demo.problems import PlantedProblem
 
 STATUSES = {
     "lifted": 62.0,
@@ -68,6 +71,7 @@ class HouseholdPlan:
     visits: list[dict[str, Any]] = field(default_factory=list)
     commitments: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    planted: PlantedProblem | None = None  # the deliberate problem it carries, if any
 
     @property
     def current(self) -> list[Person]:
