@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from desktop.core import codes
 from desktop.core.database import Database, open_database
-from desktop.core.demo import DemoSummary, generate_demo
+from desktop.core.demo import DemoCancelled, DemoSummary, generate_demo
 from desktop.core.demo.cli_command import register_demo_command
 from desktop.core.demo.problems import KINDS
 from desktop.core.photos import PhotoStore
@@ -306,14 +306,15 @@ def test_cancel_stops_between_batches_and_keeps_what_was_written(tmp_path: Path)
         stop.set()
 
     with open_database(tmp_path / "c.db") as db:
-        summary = generate_demo(
-            db, 90, 2, progress=progress, cancel=stop, today=TODAY, batch_size=30
-        )
+        with pytest.raises(DemoCancelled, match="已取消") as stopped:
+            generate_demo(db, 90, 2, progress=progress, cancel=stop, today=TODAY, batch_size=30)
+        summary = stopped.value.summary
         assert summary.cancelled
         assert seen == [(30, 90)]
         assert summary.households == len(_rows(db, "household")) == 30
         written = {h["id"] for h in _rows(db, "household")}
         assert summary.planted and all(p.household_id in written for p in summary.planted)
+        assert len(_members(db)) == sum(h["size"] for h in _rows(db, "household"))
 
 
 # ----------------------------------------------------------------------------- photos

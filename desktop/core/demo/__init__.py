@@ -5,7 +5,7 @@ same seed always gives the same households, members, ID numbers and row ids. Abo
 households carry a deliberate data problem, listed in ``DemoSummary.planted`` by check rule code.
 """
 
-from desktop.core.demo.generator import DemoSummary, generate_demo
+from desktop.core.demo.generator import DemoCancelled, DemoSummary, generate_demo
 from desktop.core.demo.problems import PlantedProblem
 
-__all__ = ["DemoSummary", "PlantedProblem", "generate_demo"]
+__all__ = ["DemoCancelled", "DemoSummary", "PlantedProblem", "generate_demo"]

@@ -54,6 +54,17 @@ TABLE_ORDER = (
 ProgressCallback = Callable[[int, int], None]
 
 
+class DemoCancelled(ServiceError):
+    """Generation stopped on request. Whole batches written so far stay (``summary`` says what);
+    callers that want all-or-nothing generate into a scratch file and discard it."""
+
+    def __init__(self, summary: DemoSummary) -> None:
+        super().__init__(
+            _("已取消生成示范县，已写入 {households} 户。").format(households=summary.households)
+        )
+        self.summary = summary
+
+
 class CancelFlag(Protocol):
     def is_set(self) -> bool: ...
 
@@ -93,7 +104,8 @@ def generate_demo(
 
     The same seed (and reference day ``today``) always gives the same data, row ids included;
     ``batch_size`` (households per transaction and per progress report) does not change the data.
-    ``cancel`` is a callable returning True, or an object with ``is_set()`` (threading.Event).
+    ``cancel`` is a callable returning True, or an object with ``is_set()`` (threading.Event);
+    when it fires, generation stops between batches and raises DemoCancelled.
     """
     started = time.perf_counter()
     if (
@@ -138,6 +150,8 @@ def generate_demo(
         if camera is not None:
             camera.close()
     summary.seconds = time.perf_counter() - started
+    if summary.cancelled:
+        raise DemoCancelled(summary)
     return summary
 
 
