@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from desktop.core import codes
 from desktop.core.i18n import _
@@ -35,6 +35,7 @@ from desktop.ledger.styles import (
     para,
     yes_no,
 )
+from desktop.ledger.textcell import CellTable
 
 CHECKLIST = (
     ("food_ok", "吃"),
@@ -556,7 +557,7 @@ def _outcome(data: HouseholdFile) -> list[Flowable]:
     story.append(para(h.outcome or _("（未填写）")))
     story.append(Spacer(1, 6 * mm))
     line = "＿" * 9
-    signatures = Table(
+    signatures = CellTable(
         [
             [cell(_("户主签名：") + line, "sign"), cell(_("日期：") + "＿" * 7, "sign")],
             [cell(_("帮扶责任人签名：") + line, "sign"), cell(_("日期：") + "＿" * 7, "sign")],

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -35,6 +35,7 @@ from desktop.ledger.lookup import Place, group_names
 from desktop.ledger.pages import Section, SectionStart, build_pdf
 from desktop.ledger.redact import cause_label
 from desktop.ledger.styles import FRAME_WIDTH, cell, grid_style, grid_table, para
+from desktop.ledger.textcell import CellTable
 
 NOTICE_KINDS = ("entry", "exit", "monitoring", "funds")
 DEFAULT_DAYS = {"entry": 7, "exit": 7, "monitoring": 5, "funds": 10}
@@ -228,7 +229,7 @@ def signature_block(place: Place, posted: date) -> Flowable:
         [cell(""), cell(_("村务监督委员会（签字）：") + "＿" * 8, "sign")],
         [cell(""), cell(_("日期：{date}").format(date=posted.isoformat()), "sign")],
     ]
-    table = Table(
+    table = CellTable(
         rows,
         colWidths=[FRAME_WIDTH * 0.45, FRAME_WIDTH * 0.55],
         style=grid_style(header_rows=0, ruled=False),

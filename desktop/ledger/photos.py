@@ -23,6 +23,7 @@ from desktop.core.i18n import _
 from desktop.core.models import Photo
 from desktop.ledger.fonts import CJK
 from desktop.ledger.styles import FRAME_WIDTH, cell
+from desktop.ledger.textcell import CellTable
 
 PhotoLoader = Callable[[str], "str | Path | None"]
 
@@ -115,7 +116,7 @@ def photo_grid(photos: Sequence[Photo], loader: PhotoLoader | None) -> Table:
     rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
     if rows and len(rows[-1]) == 1:
         rows[-1].append([])
-    table = Table(
+    table = CellTable(
         rows,
         colWidths=[FRAME_WIDTH / 2] * 2,
         style=TableStyle(

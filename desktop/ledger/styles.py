@@ -16,7 +16,7 @@ from reportlab.platypus import Flowable, Table, TableStyle
 
 from desktop.core.i18n import _, is_english
 from desktop.ledger.fonts import CJK
-from desktop.ledger.textcell import TextBlock, TextCell
+from desktop.ledger.textcell import CellTable, TextBlock, TextCell
 
 PAGE = A4
 MARGIN_X = 15 * mm
@@ -118,7 +118,7 @@ def grid_table(
                 for i, value in enumerate(row)
             ]
         )
-    return Table(
+    return CellTable(
         data,
         colWidths=col_widths,
         repeatRows=1,
@@ -143,7 +143,7 @@ def facts_table(pairs: Sequence[tuple[str, object]], columns: int = 2) -> Table:
             row += ["", ""]
         data.append(row)
     extra = [("BACKGROUND", (c, 0), (c, -1), LABEL_BG) for c in range(0, 2 * columns, 2)]
-    return Table(
+    return CellTable(
         data,
         colWidths=[w * FRAME_WIDTH for w in widths],
         style=grid_style(header_rows=0, extra=extra),

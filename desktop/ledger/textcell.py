@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
+from reportlab.lib.colors import black
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import Flowable
+from reportlab.pdfgen.textobject import PDFTextObject
+from reportlab.platypus import Flowable, Table
 
 from desktop.ledger.fonts import LATIN, register_fonts, runs
 
@@ -137,17 +140,21 @@ class TextCell(Flowable):
     def draw(self) -> None:
         if not self._lines:
             return
-        canvas = self.canv
+        text = self.canv.beginText()
+        self.emit(text, 0.0, 0.0)
+        self.canv.drawText(text)
+
+    def emit(self, text: PDFTextObject, x0: float, y0: float) -> None:
+        """Add this cell's lines to a text object, its bottom-left corner at (x0, y0)."""
         if self.color is not None:
-            canvas.setFillColor(self.color)
+            text.setFillColor(self.color)
         size = self.size
-        baseline = self.height - self.leading + (self.leading - size) / 2 + size * 0.22
-        text = canvas.beginText()
+        baseline = y0 + self.height - self.leading + (self.leading - size) / 2 + size * 0.22
         for line in self._lines:
-            x = 0.0
+            x = x0
             if self.align != "left":
                 line_width = unit_width(line) * size
-                x = (
+                x += (
                     self.width - line_width
                     if self.align == "right"
                     else (self.width - line_width) / 2
@@ -157,7 +164,38 @@ class TextCell(Flowable):
                 text.setFont(font, size)
                 text.textOut(chunk)
             baseline -= self.leading
-        canvas.drawText(text)
+        if self.color is not None:
+            text.setFillColor(black)
+
+
+class CellTable(Table):
+    """A Table that writes all its TextCells into one text object instead of drawing each
+    cell as a separate flowable (saves a graphics-state push and a text object per cell)."""
+
+    def draw(self) -> None:
+        self._doorstep_text = self.canv.beginText()
+        super().draw()
+        self.canv.drawText(self._doorstep_text)
+        del self._doorstep_text
+
+    def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:  # noqa: N802
+        if not isinstance(cellval, TextCell) or not hasattr(self, "_doorstep_text"):
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        colpos, rowpos = pos
+        colwidth, rowheight = size
+        width = colwidth - cellstyle.leftPadding - cellstyle.rightPadding
+        _w, h = cellval.wrap(width, rowheight)
+        if not cellval._lines:
+            return
+        valign = cellstyle.valign
+        if valign == "TOP":
+            top = rowpos + rowheight - cellstyle.topPadding
+        elif valign == "BOTTOM":
+            top = rowpos + cellstyle.bottomPadding + h
+        else:
+            top = rowpos + (rowheight + cellstyle.bottomPadding - cellstyle.topPadding + h) / 2.0
+        cellval.emit(self._doorstep_text, colpos + cellstyle.leftPadding, top - h)
 
 
 class TextBlock(TextCell):
@@ -188,4 +226,4 @@ class TextBlock(TextCell):
         return parts
 
 
-__all__ = ["LATIN", "TextBlock", "TextCell", "break_lines", "unit_width"]
+__all__ = ["LATIN", "CellTable", "TextBlock", "TextCell", "break_lines", "unit_width"]
