@@ -492,11 +492,9 @@ def _visits(data: HouseholdFile) -> list[Flowable]:
         heading = f"{n}. {day(v.visit_date)} {_label('visit_purpose', v.purpose)}"
         if helper:
             heading += f" · {helper.name}"
-        block: list[Flowable] = [para(heading, "h2")]
-        block += [para(f"{_(label)}：{text}") for label, text in filled]
-        details.append(KeepTogether(block) if len(block) <= 3 else block[0])
-        if len(block) > 3:
-            details.extend(block[1:])
+        # The heading keeps with its first line; long notes may run onto the next page.
+        details.append(para(heading, "h2"))
+        details += [para(f"{_(label)}：{text}") for label, text in filled]
     if details:
         story += [Spacer(1, 2 * mm), para(_("走访详情"), "h2")] + details
     return story

@@ -310,3 +310,25 @@ def test_text_cells_break_cleanly():
             assert not line.startswith(("，", "。", "、"))
     assert break_lines("2026-01-15 已兑现", 200, 8.5) == ["2026-01-15 已兑现"]
     assert break_lines("Sudden hardship", 50, 8.5)[0] == "Sudden"
+
+
+def test_large_and_broken_photos(village, tmp_path):
+    """A non-JPEG or oversized photo is reduced for print; an unreadable one is noted."""
+    from PIL import Image
+
+    from desktop.core.models import Photo
+    from desktop.ledger.photos import photo_cell
+
+    big = tmp_path / "big.png"
+    Image.new("RGB", (3200, 2400), (40, 120, 60)).save(big)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a picture")
+    photo = Photo(
+        sha256="ab" * 32, household_id="h", owner_table="visit", owner_id="v", caption="新房"
+    )
+    cells = photo_cell(photo, lambda sha: big)
+    image = cells[0]
+    assert image.imageWidth == 1400 and image.imageHeight == 1050  # reduced before embedding
+    assert image.drawWidth <= 90 * 2.835 and image.drawHeight <= 62 * 2.835 + 0.1
+    note = photo_cell(photo, lambda sha: broken)
+    assert len(note) == 1 and "照片无法读取" in note[0].text and "abababab" in note[0].text
