@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 from sqlmodel import Session
 
-from desktop.core import migrate
+from desktop.core import migrate, search
 from desktop.core.db import APPLICATION_ID, DatabaseError, check_file, make_engine
 from desktop.core.i18n import _
 from desktop.core.models import new_id
@@ -54,6 +54,7 @@ class Database:
                 conn.commit()
             db.last_backup = migrate.upgrade(db.engine, path, had_data)
             db._ensure_device()
+            search.ensure_index(db)
         except DatabaseError:
             db.close()
             raise

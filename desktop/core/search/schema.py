@@ -1,0 +1,225 @@
+"""The search index: derived tables kept current by triggers, created and checked at open time.
+
+The index is a cache of what member and household rows say, never a source of truth, so it lives in
+``search_*`` tables that migrations ignore and can always be dropped and rebuilt. Triggers on
+``member`` and ``household`` (calling the Python functions registered in ``keys``) refresh the
+affected entries inside the same transaction as the write, so no writer can forget to.
+
+- ``search_doc``: one row per member and per household, with what ranking and filtering need
+  (head of household? still current? which village?).
+- ``search_key``: exact/prefix keys (name, two-character name pieces, pinyin, initials, ID number
+  and phone forwards and reversed, 户编号) in one WITHOUT ROWID B-tree ordered (field, head, key),
+  so every lookup — even "zs", which matches thousands — is an index range read that stops at
+  the limit.
+- ``search_fts``: FTS5 with the trigram tokenizer, for substrings of names and 户编号 of three or
+  more characters.
+- ``search_digits``: FTS5 over the four-digit n-grams of ID numbers and phones, written as words.
+  Digit trigrams are too few (1,000) to be selective — each one occurs in a tenth of all IDs —
+  while 4-grams are ten times rarer; a fragment's consecutive 4-grams as a phrase is exactly
+  "contains this fragment".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from desktop.core.database import Database
+
+# Bump when the tables, triggers or keys change: the index is then dropped and rebuilt at open.
+SCHEMA_VERSION = "2"
+
+MERGE_PAGES = 2000  # FTS5 'merge' work done per open: bounded, a few milliseconds at most
+HEAD_RELATION = "head"  # relation code of 户主 in resources/rules/codes.toml
+
+TABLES = [
+    "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS search_doc (
+        doc INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        row_id TEXT NOT NULL UNIQUE,
+        household_id TEXT NOT NULL,
+        village TEXT NOT NULL,
+        head INTEGER NOT NULL,
+        active INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS search_doc_household ON search_doc (household_id)",
+    "CREATE INDEX IF NOT EXISTS search_doc_village ON search_doc (village)",
+    """CREATE TABLE IF NOT EXISTS search_key (
+        field INTEGER NOT NULL,
+        head INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        doc INTEGER NOT NULL,
+        active INTEGER NOT NULL,
+        PRIMARY KEY (field, head, key, doc)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS search_key_doc ON search_key (doc)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(name, number, tokenize='trigram')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_digits USING fts5(id_number, phone)",
+]
+FTS_TABLES = ("search_fts", "search_digits")
+DROPPED_TABLES = ("search_key", *FTS_TABLES, "search_doc")
+OUR_TRIGGERS = (
+    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search\\_%' ESCAPE '\\'"
+)
+
+
+def _forget(condition: str) -> list[str]:
+    """Remove the index entries of the docs matching ``condition`` (on search_doc columns)."""
+    docs = f"SELECT doc FROM search_doc WHERE {condition}"
+    return [
+        f"DELETE FROM search_key WHERE doc IN ({docs})",
+        f"DELETE FROM search_fts WHERE rowid IN ({docs})",
+        f"DELETE FROM search_digits WHERE rowid IN ({docs})",
+        f"DELETE FROM search_doc WHERE {condition}",
+    ]
+
+
+def _index_members(condition: str) -> list[str]:
+    """Index the members matching ``condition`` (on member ``m``); they must not be indexed."""
+    return [
+        "INSERT INTO search_doc (kind, row_id, household_id, village, head, active) "
+        "SELECT 'm', m.id, m.household_id, coalesce(h.village_code, ''), "
+        f"CASE WHEN h.head_member_id = m.id OR m.relation = '{HEAD_RELATION}' THEN 1 ELSE 0 END, "
+        "CASE WHEN m.voided = 0 AND coalesce(m.left_reason, '') = '' AND m.left_date IS NULL "
+        "AND h.voided = 0 THEN 1 ELSE 0 END "
+        f"FROM member m JOIN household h ON h.id = m.household_id WHERE {condition}",
+        "INSERT OR IGNORE INTO search_key (field, head, key, doc, active) "
+        "SELECT json_extract(j.value, '$[0]'), d.head, json_extract(j.value, '$[1]'), d.doc, "
+        "d.active FROM member m JOIN search_doc d ON d.row_id = m.id, "
+        f"json_each(search_member_keys(m.name, m.id_number, m.phone)) AS j WHERE {condition}",
+        "INSERT INTO search_fts (rowid, name) SELECT d.doc, search_norm(m.name) "
+        f"FROM member m JOIN search_doc d ON d.row_id = m.id WHERE {condition}",
+        "INSERT INTO search_digits (rowid, id_number, phone) "
+        "SELECT d.doc, search_grams(search_norm(m.id_number)), search_grams(search_phone(m.phone)) "
+        f"FROM member m JOIN search_doc d ON d.row_id = m.id WHERE {condition}",
+    ]
+
+
+def _index_households(condition: str) -> list[str]:
+    """Index the households matching ``condition`` (on household ``h``)."""
+    return [
+        "INSERT INTO search_doc (kind, row_id, household_id, village, head, active) "
+        "SELECT 'h', h.id, h.id, coalesce(h.village_code, ''), 1, "
+        f"CASE WHEN h.voided = 0 THEN 1 ELSE 0 END FROM household h WHERE {condition}",
+        "INSERT OR IGNORE INTO search_key (field, head, key, doc, active) "
+        "SELECT json_extract(j.value, '$[0]'), d.head, json_extract(j.value, '$[1]'), d.doc, "
+        "d.active FROM household h JOIN search_doc d ON d.row_id = h.id, "
+        f"json_each(search_household_keys(h.number, h.phone)) AS j WHERE {condition}",
+        "INSERT INTO search_fts (rowid, number) SELECT d.doc, search_norm(h.number) "
+        f"FROM household h JOIN search_doc d ON d.row_id = h.id WHERE {condition}",
+        "INSERT INTO search_digits (rowid, phone) SELECT d.doc, search_grams(search_phone(h.phone)) "
+        f"FROM household h JOIN search_doc d ON d.row_id = h.id WHERE {condition}",
+    ]
+
+
+def _trigger(name: str, event: str, body: list[str]) -> str:
+    statements = "; ".join(body)
+    return f"CREATE TRIGGER IF NOT EXISTS {name} {event} BEGIN {statements}; END"
+
+
+# Columns whose change can alter what the index holds; other updates leave it alone.
+MEMBER_COLUMNS = "name, id_number, phone, relation, voided, left_reason, left_date, household_id"
+HOUSEHOLD_COLUMNS = "number, phone, village_code, head_member_id, voided"
+
+TRIGGERS = {
+    "search_member_insert": _trigger(
+        "search_member_insert", "AFTER INSERT ON member", _index_members("m.id = NEW.id")
+    ),
+    "search_member_update": _trigger(
+        "search_member_update",
+        f"AFTER UPDATE OF {MEMBER_COLUMNS} ON member",
+        _forget("row_id = OLD.id") + _index_members("m.id = NEW.id"),
+    ),
+    "search_member_delete": _trigger(
+        "search_member_delete", "AFTER DELETE ON member", _forget("row_id = OLD.id")
+    ),
+    "search_household_insert": _trigger(
+        "search_household_insert", "AFTER INSERT ON household", _index_households("h.id = NEW.id")
+    ),
+    # Head, village or voiding change what every member's entry says: re-index the whole household.
+    "search_household_update": _trigger(
+        "search_household_update",
+        f"AFTER UPDATE OF {HOUSEHOLD_COLUMNS} ON household",
+        _forget("household_id = OLD.id")
+        + _index_households("h.id = NEW.id")
+        + _index_members("m.household_id = NEW.id"),
+    ),
+    "search_household_delete": _trigger(
+        "search_household_delete", "AFTER DELETE ON household", _forget("household_id = OLD.id")
+    ),
+}
+
+
+def ensure_index(db: Database) -> bool:
+    """Create the index if missing and rebuild it when it cannot be trusted; True if rebuilt.
+
+    Rebuilt when the index format changed (SCHEMA_VERSION), when a trigger was missing (a
+    migration that recreates ``member`` drops its triggers) or when the counts disagree."""
+    with db.write_connection() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        cursor.execute(TABLES[0])
+        row = cursor.execute("SELECT value FROM search_meta WHERE key = 'version'").fetchone()
+        stale = row is None or row[0] != SCHEMA_VERSION
+        if stale:
+            _drop(cursor)
+        for statement in TABLES:
+            cursor.execute(statement)
+        present = {name for (name,) in cursor.execute(OUR_TRIGGERS)}
+        for name, statement in TRIGGERS.items():
+            if name not in present:
+                stale = True
+                cursor.execute(statement)
+        if not stale:
+            rows, docs = cursor.execute(
+                "SELECT (SELECT count(*) FROM member) + (SELECT count(*) FROM household), "
+                "(SELECT count(*) FROM search_doc)"
+            ).fetchone()
+            stale = rows != docs
+        if stale:
+            _fill(cursor)
+        else:
+            # Triggers add to FTS5 a little at a time; a bounded merge at each open keeps its
+            # segments few, which is what keeps substring lookups fast.
+            for table in FTS_TABLES:
+                cursor.execute(
+                    f"INSERT INTO {table} ({table}, rank) VALUES ('merge', {MERGE_PAGES})"
+                )
+        return stale
+
+
+def rebuild_index(db: Database) -> None:
+    """Drop and rebuild the whole index from the member and household rows."""
+    with db.write_connection() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        cursor.execute(TABLES[0])
+        _drop(cursor)
+        for statement in TABLES:
+            cursor.execute(statement)
+        for statement in TRIGGERS.values():
+            cursor.execute(statement)
+        _fill(cursor)
+
+
+def _drop(cursor: Any) -> None:
+    for (name,) in cursor.execute(OUR_TRIGGERS).fetchall():
+        cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    for table in DROPPED_TABLES:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _fill(cursor: Any) -> None:
+    """Index every household and member from scratch (tables assumed empty or stale)."""
+    for table in DROPPED_TABLES:
+        cursor.execute(f"DELETE FROM {table}")
+    for statement in _index_households("1") + _index_members("1"):
+        cursor.execute(statement)
+    for table in FTS_TABLES:
+        cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+    cursor.execute(
+        "INSERT INTO search_meta (key, value) VALUES ('version', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (SCHEMA_VERSION,),
+    )
