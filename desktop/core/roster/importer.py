@@ -568,11 +568,19 @@ def _commit(
     cadre: str | None,
 ) -> ImportReport:
     report = ImportReport(roster, households_in_file=len(roster.households))
+    started = time.perf_counter()
     with db.unit_of_work(cadre=cadre) as uow:
         first_seq = uow.next_seq
         plan = _Planner(roster, load_state(uow.connection), validate).run()
+        planned = time.perf_counter()
         _apply(uow, plan, report, progress)
         report.change_log_entries = uow.next_seq - first_seq
+        written = time.perf_counter()
+    report.timings = {
+        "plan": planned - started,
+        "write": written - planned,
+        "commit": time.perf_counter() - written,
+    }
     report.committed = True
     return report
 
@@ -590,6 +598,7 @@ def import_roster(
     None for a dry run against an empty database. Raises RosterFileError for unreadable files."""
     started = time.perf_counter()
     roster = read_roster(path)
+    read_seconds = time.perf_counter() - started
     report = ImportReport(roster, households_in_file=len(roster.households))
     if commit and db is None:
         raise ValueError("import_roster(commit=True) needs a database")
@@ -614,6 +623,7 @@ def import_roster(
         h.number or _("第{row}行").format(row=h.row) for h in roster.households if h.failed
     ]
     report.seconds = time.perf_counter() - started
+    report.timings = {"read": read_seconds, **report.timings}
     return report
 
 

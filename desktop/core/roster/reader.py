@@ -206,7 +206,12 @@ def _header(
             None,
         )
         return None
-    return Sheet(kind, title, number, columns, frozenset(used))
+    sheet = Sheet(kind, title, number, columns, frozenset(used))
+    sheet.readers = [
+        (index, column, _READERS[column.kind], column.kind in _CACHED_KINDS)
+        for index, column in columns.items()
+    ]
+    return sheet
 
 
 Reader = Callable[[Column, CellValue], cells.Read]
@@ -248,19 +253,22 @@ _CACHED_KINDS = frozenset(
 )
 
 
-def _cells(sheet: Sheet, values: list[CellValue]) -> Iterator[tuple[Column, CellValue, cells.Read]]:
+def _cells(sheet: Sheet, values: list[CellValue]) -> list[tuple[Column, CellValue, cells.Read]]:
+    """Every template cell of a row, read (a list: this runs once per row of a large file)."""
     cache = sheet.cache
     width = len(values)
-    for index, column in sheet.columns.items():
+    found = []
+    for index, column, reader, cached in sheet.readers:
         raw = values[index] if index < width else None
-        if column.kind in _CACHED_KINDS:
-            key = (column.target, type(raw), raw)
+        if cached:
+            key = (index, raw.__class__, raw)
             read = cache.get(key)
             if read is None:
-                read = cache[key] = _READERS[column.kind](column, raw)
+                read = cache[key] = reader(column, raw)
         else:
-            read = _READERS[column.kind](column, raw)
-        yield column, raw, read
+            read = reader(column, raw)
+        found.append((column, raw, read))
+    return found
 
 
 def _read_households(

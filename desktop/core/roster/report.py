@@ -93,6 +93,7 @@ class Sheet:
     columns: dict[int, Column]  # index in the row → template column
     present: frozenset[str]  # targets of the columns present
     cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # see reader
+    readers: list[tuple[int, Column, Any, bool]] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -160,6 +161,7 @@ class ImportReport:
     helpers_created: int = 0
     change_log_entries: int = 0
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
 
     @property
     def problems(self) -> list[RosterProblem]:

@@ -276,13 +276,23 @@ class _SheetParser:
         self.in_cell = False
         self.names: dict[str, str] = {}
         self.columns: dict[str, int] = {}
+        self.width = 0  # widest row so far: rows start at this size, so cells rarely extend
+        self.filled = False
 
     def rows(self, stream: IO[bytes]) -> Iterator[tuple[int, list[CellValue]]]:
         parser = _parser(self.start, self.end, self.text)
+        carry = b""
         with stream:
             while True:
                 chunk = stream.read(_CHUNK)
-                parser.Parse(chunk, not chunk)
+                data = carry + chunk
+                if chunk:
+                    # Feed whole tags only, so the <is> wrappers of inline strings can be cut
+                    # out with a bytes replace: two fewer parser events for every text cell.
+                    cut = data.rfind(b">") + 1
+                    data, carry = data[:cut], data[cut:]
+                    data = data.replace(b"<is>", b"").replace(b"</is>", b"")
+                parser.Parse(data, not chunk)
                 if self.done:
                     yield from self.done
                     self.done = []
@@ -296,27 +306,32 @@ class _SheetParser:
             found = self.names[name] = name[name.find(":") + 1 :]
         return found
 
+    # The handlers test the unprefixed names first: they are what Excel, WPS and openpyxl write,
+    # and the parser calls these a few million times for a large roster.
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = self.names.get(name) or self.local(name)
-        if local == "c":
+        if name == "c":
             ref = attrs.get("r")
             self.column = self.column_of(ref) if ref else self.column + 1
             self.cell_type = attrs.get("t", "n")
             self.pieces = []
             self.in_cell = True
-        elif local == "v" or local == "t":
+        elif name == "v" or name == "t":
             self.collecting = self.in_cell
-        elif local == "row":
+        elif name == "row":
             number = attrs.get("r")
             self.row_number = int(number) if number else self.row_number + 1
-            self.values = []
+            self.values = [None] * self.width
+            self.filled = False
             self.column = 0
-        elif local == "rPh":
+        elif name == "rPh":
             self.in_cell = False  # phonetic runs inside inline strings
+        else:
+            local = self.names.get(name) or self.local(name)
+            if local != name:
+                self.start(local, attrs)
 
     def end(self, name: str) -> None:
-        local = self.names.get(name) or self.local(name)
-        if local == "c":
+        if name == "c":
             self.in_cell = False
             if self.pieces:
                 value = self.convert("".join(self.pieces))
@@ -325,14 +340,20 @@ class _SheetParser:
                     values = self.values
                     if index >= len(values):
                         values.extend([None] * (index + 1 - len(values)))
+                        self.width = len(values)
                     values[index] = value
-        elif local == "v" or local == "t":
+                    self.filled = True
+        elif name == "v" or name == "t":
             self.collecting = False
-        elif local == "row":
-            if self.values:
+        elif name == "row":
+            if self.filled:
                 self.done.append((self.row_number, self.values))
-        elif local == "rPh":
+        elif name == "rPh":
             self.in_cell = True
+        else:
+            local = self.names.get(name) or self.local(name)
+            if local != name:
+                self.end(local)
 
     def column_of(self, ref: str) -> int:
         letters = ref.rstrip("0123456789")
