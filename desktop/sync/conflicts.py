@@ -18,7 +18,12 @@ from desktop.core.codec import encode
 from desktop.core.database import Database
 from desktop.core.i18n import _
 from desktop.core.services.errors import NotFound, ServiceError
-from desktop.sync.merge import raw_cursor, scan_local_conflicts_in, settle_resolutions
+from desktop.sync.merge import (
+    raw_cursor,
+    refresh_summary_raw,
+    scan_local_conflicts_in,
+    settle_resolutions,
+)
 from desktop.sync.values import field_value
 
 
@@ -131,6 +136,8 @@ def resolve_conflict(db: Database, conflict: str, value: Any, cadre: str | None 
         change_id = next(e["change_id"] for e in new_entries if e["field"] == name)
         uow.flush_log()
         settle_resolutions(cur, table, row_id, name)
+        if table == "member":  # a head's name or a member's status may have changed
+            refresh_summary_raw(uow, uow.get("member", row_id)["household_id"])
         done = cur.execute(
             "SELECT resolved_by_change FROM conflict WHERE id = ?", (conflict,)
         ).fetchone()[0]

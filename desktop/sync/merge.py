@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -176,10 +177,40 @@ def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> Merg
         keys = [k for k in by_row if k[0] == table]
         if keys:
             merger.merge_table(table, {k[1]: by_row[k] for k in keys}, pending)
+    _retry_pending(merger, cur, pending)
     merger.finish()
     _save_pending(cur, pending)
     result.pending_rows = len(pending)
     return result
+
+
+def _retry_pending(merger: _RowMerger, cur: sqlite3.Cursor, pending: set[str]) -> None:
+    """Rows that waited for their insert or their parent: try again until nothing moves."""
+    progress = True
+    while pending and progress:
+        progress = False
+        for table in SYNCED:
+            keys = sorted(k for k in pending if k.split("/", 1)[0] == table)
+            if not keys:
+                continue
+            groups = {}
+            for key in keys:
+                row_id = key.split("/", 1)[1]
+                entries = _row_entries(cur, table, row_id)
+                if any(e["field"] == "*" for e in entries):
+                    groups[row_id] = entries
+            if groups:
+                before = len(pending)
+                merger.merge_table(table, groups, pending)
+                progress = progress or len(pending) < before
+
+
+@cache
+def _foreign_keys(table: str) -> tuple[tuple[str, str], ...]:
+    columns = SYNCED[table].__table__.columns  # type: ignore[attr-defined]
+    return tuple(
+        (c.name, next(iter(c.foreign_keys)).column.table.name) for c in columns if c.foreign_keys
+    )
 
 
 class _RowMerger:
@@ -199,6 +230,7 @@ class _RowMerger:
         created = _existing_rows(self.cur, table, list(groups))
         stamps = _field_stamps(self.cur, table, [r for r in groups if r in created])
         new_rows: list[dict[str, Any]] = []
+        candidates: list[tuple[str, dict[str, Any], list[Any], list[dict[str, Any]]]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
         for row_id, group in groups.items():
             key = f"{table}/{row_id}"
@@ -244,23 +276,26 @@ class _RowMerger:
                                 touched.add(other)
                         row_created = entry["hlc"]
                         changed["created_hlc"] = row_created
-            if table == "member" or (table == "household" and SUMMARY_FIELDS & set(changed)):
-                for e in group:
-                    if e["household_id"]:
-                        self.summary_households.add(e["household_id"])
-            if table == "household" and is_new:
-                self.summary_households.add(row_id)
+            row_stamp_rows = [
+                (table, row_id, name, row_stamps[name])
+                for name in touched
+                if row_stamps[name] != row_created or not is_new
+            ]
             if is_new:
                 values.update(changed)
                 values["id"] = row_id
                 values["created_hlc"] = row_created
-                new_rows.append(values)
-            elif changed:
+                candidates.append((key, values, row_stamp_rows, list(group)))
+                continue
+            if changed:
                 changed["_row"] = row_id
                 updates[frozenset(changed)].append(changed)
-            for name in touched:
-                if row_stamps[name] != row_created or not is_new:
-                    self.stamp_rows.append((table, row_id, name, row_stamps[name]))
+            self.stamp_rows.extend(row_stamp_rows)
+            self._note_summary(table, row_id, changed, group, False)
+        for _key, values, row_stamp_rows, group in self._with_parents(table, candidates, pending):
+            new_rows.append(values)
+            self.stamp_rows.extend(row_stamp_rows)
+            self._note_summary(table, values["id"], values, group, True)
         model_table = SYNCED[table].__table__  # type: ignore[attr-defined]
         if new_rows:
             self.uow.connection.execute(insert(model_table), new_rows)
@@ -270,6 +305,42 @@ class _RowMerger:
                 update(model_table).where(model_table.c.id == bindparam("_row")).values(columns)
             )
             self.uow.connection.execute(statement, rows)
+
+    def _note_summary(
+        self,
+        table: str,
+        row_id: str,
+        changed: Mapping[str, Any],
+        group: list[dict[str, Any]],
+        is_new: bool,
+    ) -> None:
+        """Households whose head or size may have moved (see :func:`refresh_summary_raw`)."""
+        if table == "member" or (table == "household" and SUMMARY_FIELDS & set(changed)):
+            self.summary_households.update(e["household_id"] for e in group if e["household_id"])
+        if table == "household" and is_new:
+            self.summary_households.add(row_id)
+
+    def _with_parents(
+        self,
+        table: str,
+        candidates: list[tuple[str, dict[str, Any], list[Any], list[dict[str, Any]]]],
+        pending: set[str],
+    ) -> list[tuple[str, dict[str, Any], list[Any], list[dict[str, Any]]]]:
+        """New rows whose parents (household, helper) exist; the others wait as pending rows,
+        so delivery in any order never breaks a foreign key."""
+        ready = list(candidates)
+        for column, parent in _foreign_keys(table):
+            wanted = sorted({v[column] for _k, v, _s, _g in ready if v.get(column)})
+            present = set(_existing_rows(self.cur, parent, wanted))
+            kept = []
+            for item in ready:
+                parent_id = item[1].get(column)
+                if parent_id and parent_id not in present:
+                    pending.add(item[0])
+                else:
+                    kept.append(item)
+            ready = kept
+        return ready
 
     def _decode_row(self, table: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -307,8 +378,16 @@ def _bad_value(entry: Mapping[str, Any], bad: BadValue) -> MergeError:
 
 
 # --------------------------------------------------------------------------------- conflicts
+def derived_field(table: str, name: str) -> bool:
+    """Household head and size are computed from the members on every replica; two laptops
+    writing different sizes is not something a person should have to decide."""
+    return table == "household" and name in SUMMARY_FIELDS
+
+
 def record_conflicts(cur: sqlite3.Cursor, table: str, row_id: str, name: str) -> list[str]:
     """Record every concurrent pair of differing writes to one field; returns new conflict ids."""
+    if derived_field(table, name):
+        return []
     rows = cur.execute(
         "SELECT change_id, device_id, value, hlc, base_hlc, cadre FROM change_log "
         "WHERE tbl = ? AND row_id = ? AND field = ? ORDER BY hlc",
