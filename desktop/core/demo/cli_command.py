@@ -69,7 +69,7 @@ def _print_progress(done: int, total: int) -> None:
 def summary_text(summary: DemoSummary, path: Path) -> str:
     counts = summary.counts
     return _(
-        "已生成示范县“{county}”：{households} 户、{members} 人、{visits} 条走访记录、"
+        "已生成“{county}”：{households} 户、{members} 人、{visits} 条走访记录、"
         "{commitments} 项帮扶措施、{photos} 张照片，用时 {seconds:.1f} 秒。\n"
         "其中 {planted} 户故意留有数据问题，运行 doorstep check 可以查看。\n数据库：{path}"
     ).format(
