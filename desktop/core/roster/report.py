@@ -45,7 +45,7 @@ class RosterProblem:
             text += _("（户编号 {number}）").format(number=self.household)
         if self.value not in (None, ""):
             text += _("“{value}”").format(value=self.value)
-        return f"{text}：{self.message}"
+        return _("{where}：{message}").format(where=text, message=self.message)
 
 
 def show_value(raw: object) -> str | None:
