@@ -50,7 +50,9 @@ _SCOPE_KEYS = (
     "direct_payment_statuses",
     "band_check_statuses",
 )
-_SECTIONS = (*_YEAR_TABLES, *_NUMBER_KEYS, "visits", "scope", "checks")
+_SECTIONS = (*_YEAR_TABLES, *_NUMBER_KEYS, "visits", "scope", "checks", "workflow")
+#: The identification procedure used when the county file does not name one ([workflow]).
+DEFAULT_IDENTIFICATION_WORKFLOW = "workflow_seven_steps.toml"
 _MIN_YEAR, _MAX_YEAR = 2000, 2100
 
 
@@ -99,6 +101,8 @@ class Rules:
     band_check_statuses: frozenset[str]
     disabled: frozenset[str]
     severity_overrides: Mapping[str, str]
+    #: File name (beside this rule file) of the identification procedure in force.
+    identification_workflow: str = DEFAULT_IDENTIFICATION_WORKFLOW
 
     def poverty_line(self, year: int) -> float:
         """The line for ``year``: that year's entry, else the closest earlier one (else the first)."""
@@ -353,6 +357,28 @@ class _Reader:
                 ).format(code=code),
             )
 
+    def workflow(self, document: Mapping[str, Any]) -> str:
+        """[workflow] is optional: which identification procedure file (beside this one) is used."""
+        if "workflow" not in document:
+            return DEFAULT_IDENTIFICATION_WORKFLOW
+        table = self.table(document, "workflow")
+        self.only_known("workflow", table, ("identification",))
+        name = table.get("identification", DEFAULT_IDENTIFICATION_WORKFLOW)
+        if (
+            not isinstance(name, str)
+            or not re.fullmatch(r"[A-Za-z0-9_.-]+\.toml", name)
+            or name.startswith(".")
+        ):
+            raise self.fail(
+                "workflow",
+                "identification",
+                _(
+                    "“identification”应为与本文件同一文件夹中的流程文件名，"
+                    '例如 "workflow_seven_steps.toml"。'
+                ),
+            )
+        return name
+
     # ------------------------------------------------------------------ the whole file
     def build(self, document: Mapping[str, Any]) -> Rules:
         for name, value in document.items():
@@ -406,6 +432,7 @@ class _Reader:
             band_check_statuses=scope["band_check_statuses"],
             disabled=disabled,
             severity_overrides=severity,
+            identification_workflow=self.workflow(document),
         )
 
 
