@@ -365,6 +365,20 @@ def test_reimport_updates_existing_households_and_the_same_file_twice_writes_not
     assert import_roster(db, second, commit=True).change_log_entries == 0
 
 
+def test_a_blank_id_cell_does_not_erase_a_recorded_id(
+    tmp_path: Path, db: Database, village: str
+) -> None:
+    import_roster(db, simple_roster(tmp_path / "a.xlsx"), commit=True)
+    path = write_roster(
+        tmp_path / "b.xlsx",
+        [household("H001", 户主姓名="王芳")],
+        [member("H001", "王芳", None, 性别="女"), member("H001", "李明", SON, "之子")],
+    )
+    report = import_roster(db, path, commit=True)
+    assert report.unchanged == ["H001"], report.format_text()
+    assert {r.id_number for r in rows(db, "SELECT id_number FROM member")} == {HEAD, SON}
+
+
 def test_members_missing_from_the_roster_are_kept_and_reported(
     tmp_path: Path, db: Database, village: str
 ) -> None:

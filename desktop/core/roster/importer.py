@@ -325,7 +325,12 @@ class _Planner:
                 plan.member_inserts.append(values)
                 continue
             matched.add(found["id"])
-            change = {k: v for k, v in member.values.items() if found.get(k) != v}
+            # A blank ID cell never erases an ID number already on record.
+            change = {
+                k: v
+                for k, v in member.values.items()
+                if found.get(k) != v and not (k == "id_number" and v is None)
+            }
             if change:
                 self.service_problems(
                     record, "member", {**found, **change}, found, MEMBER_SHEET, member.row
