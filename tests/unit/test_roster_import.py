@@ -488,3 +488,18 @@ def test_a_row_the_services_refuse_at_commit_is_skipped_not_fatal(
     with db.read() as conn:
         seqs = [r[0] for r in conn.execute(text("SELECT seq FROM change_log ORDER BY seq"))]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_values_only_the_model_refuses_are_reported_with_their_column(
+    tmp_path: Path, db: Database, village: str
+) -> None:
+    """开户银行 holds at most 60 characters in the database; the cell reader allows 80."""
+    households = [household("H1", 开户银行="农" * 70), household("H2")]
+    members = [member("H1", "甲", pid("19610101", 51)), member("H2", "乙", pid("19620101", 51))]
+    path = write_roster(tmp_path / "r.xlsx", households, members)
+    dry = import_roster(db, path)
+    commit = import_roster(db, path, commit=True)
+    for report in (dry, commit):
+        assert report.created == ["H2"] and report.skipped == ["H1"]
+    (too_long,) = [p for p in commit.problems if p.column == "开户银行"]
+    assert too_long.row == 2 and too_long.message == "内容太长。"

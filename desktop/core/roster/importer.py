@@ -44,7 +44,6 @@ TABLES = metadata.tables
 Progress = Callable[[int, int], None]
 CHUNK = 1000
 HEAD = "head"
-INCOME_ITEMS = ("wage", "business", "property", "transfer", "business_cost")
 assert services  # importing desktop.core.services installs the validators this module runs
 
 
@@ -210,10 +209,11 @@ class _Planner:
                 continue
             planned_regions = len(self.resolver.created)
             plan = self._plan(record)
+            if plan is not None and not record.failed:
+                self._helper(record, plan)
             if record.failed or plan is None:
                 self.resolver.forget_since(planned_regions)  # created only for this household
                 continue
-            self._helper(record, plan)
             self.plan.households.append(plan)
         self.plan.regions = list(self.resolver.created)
         return self.plan
@@ -406,15 +406,16 @@ class _Planner:
         if index is None and not wanted.get("phone"):
             index = self.helper_index.get((wanted["name"], None))
         if index is None:
-            index = self._remember_helper(
-                {
-                    "id": new_id(),
-                    "name": wanted["name"],
-                    "unit": wanted.get("unit"),
-                    "phone": wanted.get("phone"),
-                    "new": True,
-                }
-            )
+            values = {
+                "id": new_id(),
+                "name": wanted["name"],
+                "unit": wanted.get("unit"),
+                "phone": wanted.get("phone"),
+            }
+            self.service_problems(record, "helper", values, None, HOUSEHOLD_SHEET, record.row)
+            if record.failed:
+                return
+            index = self._remember_helper({**values, "new": True})
         helper = self.plan.helpers[index]
         if wanted.get("unit") and helper.get("unit") != wanted["unit"]:
             helper["unit"] = wanted["unit"]
