@@ -246,3 +246,23 @@ def test_export_one_village(tmp_path: Path, db: Database, village: str) -> None:
     assert export_roster(db, path, village_codes=["520102002003"]) == (1, 2)
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM household")).scalar() == 3
+
+
+def test_the_demo_county_round_trips(tmp_path: Path, db: Database) -> None:
+    from desktop.core.demo import generate_demo
+
+    generate_demo(db, 40, seed=5)
+    first, second = tmp_path / "demo.xlsx", tmp_path / "again.xlsx"
+    households, members = export_roster(db, first)
+    assert households == 40 and members > 40
+    fresh = open_database(tmp_path / "fresh.db")
+    try:
+        report = import_roster(fresh, first, commit=True)
+        assert len(report.created) == 40 and not report.roster.errors, report.format_text()
+        export_roster(fresh, second)
+    finally:
+        fresh.close()
+    assert cell_values(first) == cell_values(second)
+    before = snapshot(db.path)
+    assert import_roster(db, first, commit=True).change_log_entries == 0
+    assert snapshot(db.path) == before
