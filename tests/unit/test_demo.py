@@ -418,3 +418,45 @@ def test_visits_follow_the_county_rule_file(tmp_path: Path) -> None:
     expected = {(p.household_id, p.rule) for p in summary.planted}
     assert [f for f in findings if (f.household_id, f.rule) not in expected] == []
     assert sudden > 0
+
+
+def test_step_records_replay_cleanly_under_the_procedure_rule_files(demo) -> None:
+    """In order, votes that carry, notices long enough and decided after they end, monitoring
+    decided within its time limit and on the day monitoring starts."""
+    from desktop.core.targeting.config import config_for
+    from desktop.core.targeting.workflows import state_from_records
+
+    db, _ = demo
+    config = config_for(None)
+    households = {h["id"]: h for h in _rows(db, "household")}
+    with db.read() as conn:
+        records = [
+            dict(r)
+            for r in conn.execute(
+                text("SELECT * FROM step_record ORDER BY household_id, workflow, step_date, rowid")
+            ).mappings()
+        ]
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        grouped.setdefault((record["household_id"], record["workflow"]), []).append(record)
+    assert {w for _h, w in grouped} == {"identification", "exit", "monitoring"}
+    for (household_id, workflow), steps in grouped.items():
+        flow = config.workflow(workflow)
+        state = state_from_records(flow, households[household_id], steps, TODAY)
+        assert state.warnings == [], (workflow, state.warnings)
+        for record in steps:
+            step = flow.step(record["step"])
+            assert step is not None
+            if step.notice and record["outcome"] == "passed":
+                start, end = record["notice_start"], record["notice_end"]
+                days = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
+                assert days >= step.min_days and record["step_date"] >= end
+            if step.votes and record["outcome"] == "passed":
+                assert record["votes_for"] > record["votes_against"] + record["votes_abstain"]
+        if workflow == "monitoring":
+            first, last = steps[0]["step_date"], steps[-1]["step_date"]
+            span = (date.fromisoformat(last) - date.fromisoformat(first)).days
+            assert span <= (flow.time_limit_days or 15)
+            assert households[household_id]["monitoring_since"] == last
+        if households[household_id]["status"] == "identifying" and workflow == "identification":
+            assert "county_confirm" not in {s["step"] for s in steps}

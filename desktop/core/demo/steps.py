@@ -46,19 +46,23 @@ WORKFLOWS = {"identification": IDENTIFICATION, "exit": EXIT, "monitoring": MONIT
 
 def steps(ctx: Context, plan: HouseholdPlan) -> None:
     rng, today, values = ctx.rng, ctx.today, plan.values
-    if plan.status == "identifying":
-        done = rng.randint(1, len(IDENTIFICATION) - 1)
-        start = today - timedelta(days=rng.randint(40, 90))
+    if plan.status == "identifying":  # under way: never as far as 县确认, which would make it poor
+        done = rng.randint(1, len(IDENTIFICATION) - 2)
+        start = today - timedelta(days=rng.randint(30, 80))
         _workflow(ctx, plan, "identification", IDENTIFICATION[:done], start, may_return=True)
     elif values.get("identified_year") and ctx.chance(0.25):
         year = values["identified_year"]
-        _workflow(ctx, plan, "identification", IDENTIFICATION, date(year, 9, rng.randint(1, 28)))
+        _workflow(ctx, plan, "identification", IDENTIFICATION, date(year, 9, rng.randint(1, 20)))
     if plan.status == "lifted" and values.get("exit_year") and ctx.chance(0.2):
-        start = date(values["exit_year"], 10, rng.randint(1, 20))
+        start = date(values["exit_year"], 10, rng.randint(1, 10))
         _workflow(ctx, plan, "exit", EXIT, start)
     if plan.monitoring_kind and values.get("monitoring_since"):
+        # 县级审定 is the day monitoring starts (the procedure's on_pass sets monitoring_since)
+        # ... normally within 15 days of the first lead
         start = values["monitoring_since"] - timedelta(days=14)
-        _workflow(ctx, plan, "monitoring", MONITORING, start)
+        decided = _workflow(ctx, plan, "monitoring", MONITORING, start, gap=(1, 2))
+        if decided is not None:
+            values["monitoring_since"] = decided
 
 
 def _workflow(
@@ -68,18 +72,22 @@ def _workflow(
     sequence: tuple[tuple[str, str, str, bool, int], ...],
     start: date,
     may_return: bool = False,
-) -> None:
+    gap: tuple[int, int] = (1, 5),
+) -> date | None:
+    """Step records in order, as the procedure's rule file would accept them: a notice step is
+    decided on or after its notice ends, having run at least its minimum days (both ends
+    counted). Steps that would fall after today have not happened yet. Returns the last date."""
     rng = ctx.rng
-    day = start
+    day, last_date = start, None
     for index, (code, label, decider, vote, notice_days) in enumerate(sequence):
         last = index == len(sequence) - 1
-        outcome = "returned" if may_return and last and rng.random() < 0.1 else "passed"
+        returned = may_return and last and index > 0 and rng.random() < 0.1
+        outcome = "returned" if returned else "passed"
         row: dict[str, Any] = {
             "id": ctx.uuid(),
             "household_id": plan.id,
             "workflow": workflow,
             "step": code,
-            "step_date": min(day, ctx.today),
             "decided_by": _decider(plan, decider),
             "outcome": outcome,
             "note": label + ("：材料不全，退回补充。" if outcome == "returned" else "：通过。"),
@@ -91,13 +99,17 @@ def _workflow(
             row.update(
                 votes_for=voters - against - abstain, votes_against=against, votes_abstain=abstain
             )
+        decided = day
         if notice_days:
-            row["notice_start"] = min(day, ctx.today)
-            row["notice_end"] = min(day + timedelta(days=notice_days), ctx.today)
-            row["objections"] = "公示期间无异议。"
-            day += timedelta(days=notice_days)
+            end = day + timedelta(days=notice_days - 1 + rng.randint(0, 1))
+            row.update(notice_start=day, notice_end=end, objections="公示期间无异议。")
+            decided = end + timedelta(days=rng.randint(0, 1))
+        if decided > ctx.today:
+            break
+        row["step_date"] = last_date = decided
         plan.steps.append(row)
-        day += timedelta(days=rng.randint(1, 6))
+        day = decided + timedelta(days=rng.randint(*gap))
+    return last_date
 
 
 def _decider(plan: HouseholdPlan, who: str) -> str:
