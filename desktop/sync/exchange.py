@@ -331,6 +331,8 @@ def _apply_down(
     entries = opened.read_changes()
     if any(e.get("server_seq") is None for e in entries):
         raise BundleError(_("数据包 {name} 的内容格式不正确，拒收。").format(name=path.name))
+    for entry in entries:
+        entry["acked"] = True  # others' changes: nothing for us to send back
     photos = opened.extract_photos(lambda sha: photo_path(db.path, sha))
     with db.unit_of_work() as uow:
         result = apply_entries(uow, entries)
