@@ -165,7 +165,6 @@ def render_funds_notice(
                 rows,
                 [0.05, 0.09, 0.17, 0.22, 0.12, 0.14, 0.08, 0.13],
                 "ccllrlcc",
-                split_in_row=True,
             )
         )
         grand = sum(line.amount for line in lines if line.status_code != "cancelled")

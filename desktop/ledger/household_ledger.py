@@ -423,7 +423,6 @@ def _plan_and_commitments(data: HouseholdFile) -> list[Flowable]:
         [0.05, 0.14, 0.24, 0.14, 0.13, 0.17, 0.13],
         "clllrcc",
         min_row_height=11 * mm,  # room for a signature in every row
-        split_in_row=True,  # a promise may be longer than a page
     )
     story.append(table)
     story.append(para(_("资金合计（不含已取消）：{total} 元").format(total=money(total)), "small"))
@@ -521,7 +520,6 @@ def _steps(data: HouseholdFile) -> list[Flowable]:
             rows,
             [0.07, 0.12, 0.11, 0.14, 0.08, 0.13, 0.13, 0.22],
             "cccccccl",
-            split_in_row=True,
         )
     )
     return story

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Table, TableStyle
+from reportlab.platypus import TableStyle
 
 from desktop.core.i18n import _, is_english
 from desktop.ledger.fonts import CJK
-from desktop.ledger.textcell import CellTable, TextBlock, TextCell
+from desktop.ledger.gridtable import GridTable
+from desktop.ledger.textcell import TextBlock, TextCell
 
 PAGE = A4
 MARGIN_X = 15 * mm
@@ -95,59 +96,49 @@ def grid_table(
     widths: Sequence[float],
     aligns: Sequence[str] | None = None,
     min_row_height: float = 0,
-    split_in_row: bool = False,
-) -> Table:
+) -> GridTable:
     """A ruled table with a header row repeated on every page it spans.
 
-    Cells are text (wrapped to the column) or ready flowables. ``widths`` are fractions of the
-    frame width. A row taller than a page may split inside the row, so long notes never make
-    the document fail to build.
+    Cells are text, wrapped to the column. ``widths`` are fractions of the frame width;
+    ``aligns`` one letter per column (l, c, r). A row taller than half a page splits inside
+    the row, so long notes never make the document fail to build.
     """
-    col_widths = [w * FRAME_WIDTH for w in widths]
-    cell_styles = [
+    looks = [
         {"l": "cell", "c": "cell_center", "r": "cell_right"}[a]
         for a in (aligns or "l" * len(header))
     ]
-    data: list[list[object]] = [[cell(h, "head") for h in header]]
-    for row in rows:
-        data.append(
-            [
-                value
-                if isinstance(value, Flowable)
-                else (cell(value, cell_styles[i]) if value not in (None, "") else "")
-                for i, value in enumerate(row)
-            ]
-        )
-    return CellTable(
-        data,
-        colWidths=col_widths,
-        repeatRows=1,
-        splitInRow=1 if split_in_row else 0,
-        style=grid_style(),
-        hAlign="LEFT",
-        minRowHeights=[0] + [min_row_height] * len(rows) if min_row_height else None,
+    body = [
+        [cell(value, looks[i]) if value not in (None, "") else None for i, value in enumerate(row)]
+        for row in rows
+    ]
+    return GridTable(
+        [cell(h, "head") for h in header],
+        body,
+        [w * FRAME_WIDTH for w in widths],
+        grid_color=GRID,
+        header_background=HEAD_BG,
+        min_row_height=min_row_height,
     )
 
 
-def facts_table(pairs: Sequence[tuple[str, object]], columns: int = 2) -> Table:
+def facts_table(pairs: Sequence[tuple[str, object]], columns: int = 2) -> GridTable:
     """Label/value pairs laid out ``columns`` pairs to a row (the 家庭情况 block)."""
     label_w = 0.17 if columns == 2 else 0.12
     value_w = 1 / columns - label_w
     widths = [label_w, value_w] * columns
-    data: list[list[object]] = []
+    body: list[list[TextCell | None]] = []
     for start in range(0, len(pairs), columns):
-        row: list[object] = []
+        row: list[TextCell | None] = []
         for label, value in pairs[start : start + columns]:
-            row += [cell(label, "label"), cell(value) if value not in (None, "") else ""]
-        while len(row) < 2 * columns:
-            row += ["", ""]
-        data.append(row)
-    extra = [("BACKGROUND", (c, 0), (c, -1), LABEL_BG) for c in range(0, 2 * columns, 2)]
-    return CellTable(
-        data,
-        colWidths=[w * FRAME_WIDTH for w in widths],
-        style=grid_style(header_rows=0, extra=extra),
-        hAlign="LEFT",
+            row += [cell(label, "label"), cell(value) if value not in (None, "") else None]
+        row += [None] * (2 * columns - len(row))
+        body.append(row)
+    return GridTable(
+        None,
+        body,
+        [w * FRAME_WIDTH for w in widths],
+        grid_color=GRID,
+        column_backgrounds={c: LABEL_BG for c in range(0, 2 * columns, 2)},
     )
 
 

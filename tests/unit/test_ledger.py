@@ -332,3 +332,24 @@ def test_large_and_broken_photos(village, tmp_path):
     assert image.drawWidth <= 90 * 2.835 and image.drawHeight <= 62 * 2.835 + 0.1
     note = photo_cell(photo, lambda sha: broken)
     assert len(note) == 1 and "照片无法读取" in note[0].text and "abababab" in note[0].text
+
+
+def test_row_taller_than_a_page_splits_inside_the_row(big_household, tmp_path):
+    household = big_household.households[0]
+    promise = "".join(f"第{n}项承诺内容说明。" for n in range(1, 110))[:1000]
+    with big_household.db.unit_of_work() as uow:
+        uow.insert(
+            "commitment",
+            {
+                "household_id": household["id"],
+                "category": "industry",
+                "measure": "livestock",
+                "promised": promise,
+                "amount": 800.0,
+                "status": "planned",
+            },
+        )
+    out = print_household(big_household.db, household["number"], tmp_path / "tall.pdf")
+    text = flat(pdftext(out))
+    for n in (1, 50, 90):
+        assert f"第{n}项承诺内容说明" in text
