@@ -184,6 +184,6 @@ def test_first_load_of_a_broken_file_raises(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("built_since = 2014", "built_since = 'soon'"), "utf-8")
     with pytest.raises(RuleFileError) as caught:
-        ConfigStore(county_file=folder / "county.toml").current
+        _ = ConfigStore(county_file=folder / "county.toml").current
     assert caught.value.line == text.splitlines().index("built_since = 2014") + 1
     assert "应为整数" in caught.value.reason
