@@ -99,8 +99,14 @@ def render_household_ledger(
 
 
 def _heading(text: str) -> list[Flowable]:
-    # A heading never ends a page on its own.
+    # A heading never ends a page on its own. (CondPageBreak rather than keepWithNext: the
+    # latter wraps heading and table in a KeepTogether that measures the table again.)
     return [CondPageBreak(40 * mm), para(text, "h1")]
+
+
+def _subheading(text: str, room: float = 25 * mm) -> list[Flowable]:
+    """A sub-heading that starts a new page unless ``room`` is left below it."""
+    return [CondPageBreak(room), para(text, "h2")]
 
 
 def _label(kind: str, code: str | None) -> str:
@@ -254,7 +260,7 @@ def _members(data: HouseholdFile) -> list[Flowable]:
     )
     departed = data.departed_members
     if departed:
-        story += [Spacer(1, 3 * mm), para(_("减少成员"), "h2")]
+        story += [Spacer(1, 3 * mm), *_subheading(_("减少成员"))]
         story.append(
             grid_table(
                 [_("姓名"), _("与户主关系"), _("减少原因"), _("日期")],
@@ -403,8 +409,8 @@ def _commitment_row(n: int, c: Commitment, helpers: dict) -> list[object]:
 def _plan_and_commitments(data: HouseholdFile) -> list[Flowable]:
     h = data.household
     story = _heading(_("六、脱贫计划和帮扶措施"))
-    story += [para(_("脱贫计划"), "h2"), para(h.plan or _("（未填写）"))]
-    story += [Spacer(1, 2 * mm), para(_("帮扶措施"), "h2")]
+    story += [*_subheading(_("脱贫计划")), para(h.plan or _("（未填写）"))]
+    story += [Spacer(1, 2 * mm), *_subheading(_("帮扶措施"))]
     if not data.commitments:
         return story + [para(_("（尚无帮扶措施）"), "small")]
     rows = [_commitment_row(n, c, data.helpers) for n, c in enumerate(data.commitments, start=1)]
@@ -492,10 +498,10 @@ def _visits(data: HouseholdFile) -> list[Flowable]:
         if helper:
             heading += f" · {helper.name}"
         # The heading keeps with its first line; long notes may run onto the next page.
-        details.append(para(heading, "h2"))
+        details += _subheading(heading, 12 * mm)
         details += [para(f"{_(label)}：{text}") for label, text in filled]
     if details:
-        story += [Spacer(1, 2 * mm), para(_("走访详情"), "h2")] + details
+        story += [Spacer(1, 2 * mm), *_subheading(_("走访详情"))] + details
     return story
 
 

@@ -210,19 +210,16 @@ class TextBlock(TextCell):
         color: object = None,
         space_before: float = 0.0,
         space_after: float = 0.0,
-        keep_with_next: bool = False,
     ) -> None:
         super().__init__(text, size, leading, align, color)
         self.spaceBefore = space_before
         self.spaceAfter = space_after
-        self.keepWithNext = keep_with_next
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
         parts = super().split(availWidth, availHeight)
         for part in parts:
             part.__class__ = TextBlock
             part.spaceBefore = part.spaceAfter = 0.0  # type: ignore[attr-defined]
-            part.keepWithNext = False  # type: ignore[attr-defined]
         return parts
 
 
