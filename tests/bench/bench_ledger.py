@@ -213,7 +213,9 @@ def report(name: str, ours: float, raw: float, target: float | None = None) -> N
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, help="folder to keep the generated database in")
-    parser.add_argument("--batch", type=int, default=3000, help="households in the memory batch")
+    parser.add_argument(
+        "--batch", type=int, default=3000, help="households in the memory batch (0: skip it)"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -261,6 +263,9 @@ def main() -> None:
         f"  sizes: text {os.path.getsize(out / 'text.pdf') / 1e6:.1f} MB, photos {os.path.getsize(out / 'photos.pdf') / 1e6:.1f} MB"
     )
 
+    if args.batch <= 0:
+        db.close()
+        return
     with db.session() as session:
         have = len(village_household_ids(session, BATCH_VILLAGE))
     if have < args.batch:
