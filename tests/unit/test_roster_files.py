@@ -176,3 +176,18 @@ def test_fast_reader_agrees_with_openpyxl_on_types_and_positions(tmp_path: Path)
         assert values == trimmed
     assert rows[3][27] == "远处 & <尖括号>"
     assert isinstance(rows[5][0], float)
+
+
+def test_the_doorstep_command_runs_import_and_export(
+    tmp_path: Path, db: Database, village: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop.cli import main
+
+    path = good_roster(tmp_path / "r.xlsx")
+    assert main(["import", "--db", str(db.path), str(path), "--commit"]) == 0
+    assert "新增 1 户" in capsys.readouterr().out
+    out = tmp_path / "out.xlsx"
+    assert main(["export", "--db", str(db.path), "-o", str(out)]) == 0
+    assert "已导出 1 户" in capsys.readouterr().out
+    assert main(["import", "--db", str(db.path), str(out), "--commit", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unchanged"] == ["H001"]
