@@ -25,7 +25,13 @@ from desktop.core import codes
 from desktop.core.i18n import _
 from desktop.ledger.household_data import stamp_date
 from desktop.ledger.lookup import Place
-from desktop.ledger.notices import Period, notice_period_lines, notice_section, signature_block
+from desktop.ledger.notices import (
+    Period,
+    indent,
+    notice_period_lines,
+    notice_section,
+    signature_block,
+)
 from desktop.ledger.pages import SectionStart, build_pdf
 from desktop.ledger.redact import is_sensitive_commitment, scrub, withheld
 from desktop.ledger.styles import day, grid_table, money, para
@@ -128,7 +134,7 @@ def render_funds_notice(
     ]
     story.append(
         para(
-            "　　"
+            indent()
             + _(
                 "为接受群众监督，现将本村 {start} 至 {end} 期间安排到户的帮扶措施、项目和资金公告如下。"
             ).format(start=period.start.isoformat(), end=period.end.isoformat()),

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from desktop.core import codes
-from desktop.core.i18n import _
+from desktop.core.i18n import _, is_english
 from desktop.core.rules.idnumber import mask_id
 from desktop.ledger.errors import LedgerError
 from desktop.ledger.household_data import stamp_date
@@ -200,6 +200,11 @@ REASON_HEADERS = {"entry": "主要致贫原因", "exit": "退出依据", "monito
 CATEGORY_HEADERS = {"entry": "贫困户属性", "exit": "贫困户属性", "monitoring": "监测对象类别"}
 
 
+def indent() -> str:
+    """Chinese paragraphs open with two ideographic spaces; English ones do not."""
+    return "" if is_english() else "　　"
+
+
 def notice_period_lines(place: Place, posted: date, days: int) -> list[Flowable]:
     """The notice period, where to object, and the signature block."""
     end = posted + timedelta(days=days - 1)
@@ -253,7 +258,7 @@ def render_household_notice(
     title = _(TITLES[kind]).format(village=place.name)
     story: list[Flowable] = [SectionStart(notice_section(place, title))]
     story.append(para(title, "notice_title"))
-    story.append(para("　　" + _(LEADS[kind]).format(n=len(entries)), "notice_body"))
+    story.append(para(indent() + _(LEADS[kind]).format(n=len(entries)), "notice_body"))
     story.append(Spacer(1, 3 * mm))
     if entries:
         rows = [
