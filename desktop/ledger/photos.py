@@ -29,7 +29,7 @@ PhotoLoader = Callable[[str], "str | Path | None"]
 
 BOX_WIDTH = FRAME_WIDTH / 2 - 6 * mm
 BOX_HEIGHT = 62 * mm
-PASS_THROUGH_BYTES = 600_000  # JPEGs up to this size are embedded as they are
+PASS_THROUGH_BYTES = 400_000  # JPEGs up to this size (and 2 x MAX_PIXELS) go in untouched
 MAX_PIXELS = 1400  # longest side after reduction: ~170 dpi at the printed size
 
 OWNER_LABELS = {

@@ -237,7 +237,7 @@ def main() -> None:
             photos,
             households=300,
             photos_per_household=6,
-            photo_pool=60,
+            photo_pool=300,
             textured_photos=True,
             seed=12,
             village=PHOTO_VILLAGE,

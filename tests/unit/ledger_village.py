@@ -12,6 +12,7 @@ import io
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
@@ -45,6 +46,14 @@ def valid_bank(seq: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
+@lru_cache(maxsize=8)
+def _noise(size: tuple[int, int], variant: int) -> Image.Image:
+    """Photo-like grain (slow to make, so a few variants are reused)."""
+    return (
+        Image.effect_noise(size, 50 + variant).convert("RGB").filter(ImageFilter.GaussianBlur(1.2))
+    )
+
+
 def make_jpeg(
     folder: Path, seed: int, size: tuple[int, int] = (1600, 1200), textured: bool = False
 ) -> str:
@@ -54,8 +63,7 @@ def make_jpeg(
     color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
     img = Image.new("RGB", size, color)
     if textured:
-        noise = Image.effect_noise(size, 50).convert("RGB").filter(ImageFilter.GaussianBlur(1.2))
-        img = Image.blend(noise, img, 0.55)
+        img = Image.blend(_noise(size, seed % 8), img, 0.55)
     draw = ImageDraw.Draw(img)
     for _ in range(30):
         x, y = rng.randrange(size[0]), rng.randrange(size[1])
