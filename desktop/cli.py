@@ -26,6 +26,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("desktop.core.rules.cli_command", "register_check_command"),
     ("desktop.ledger.cli_commands", "register_ledger_commands"),
     ("desktop.sync.cli_commands", "register_sync_commands"),
+    ("desktop.core.targeting.cli_command", "register_targeting_commands"),
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
