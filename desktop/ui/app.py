@@ -24,7 +24,6 @@ from desktop.core.database import open_database
 from desktop.core.db import DatabaseError
 from desktop.core.i18n import _
 from desktop.core.paths import cjk_font_path
-from desktop.core.photos import store_dir
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.tasks import TaskContext, TaskRunner, describe_error
@@ -106,6 +105,7 @@ def create_demo(
     """Build the demo county into a temporary file, then move it (and its photos) in place, so
     a crash or a cancel mid-way leaves no half-built demo behind."""
     from desktop.core.demo import generate_demo
+    from desktop.core.photos import store_dir
 
     partial = path.with_name(f"{path.stem}-partial.db")
     for leftover in (

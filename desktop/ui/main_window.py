@@ -47,11 +47,12 @@ from desktop.ui.models.household_table import (
 from desktop.ui.models.region_tree import CODE_ROLE, LEVEL_ROLE, RegionTreeModel
 from desktop.ui.tasks import Task
 
-SEARCH_DELAY_MS = 30
+SEARCH_DELAY_MS = 10  # coalesces a paste or an input method burst, no more
 
 
 class MainWindow(QMainWindow):
     household_opened = Signal(str)
+    ready = Signal()  # once: the tree and the first page of the list are on screen
 
     def __init__(self, ctx: AppContext, search_fn: SearchFn = core_search) -> None:
         super().__init__()
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.household_views: dict[str, Any] = {}
         self._long_task: Task | None = None
         self.ask_yes_no: Callable[[QWidget, str, str], bool] = ask_yes_no
+        self._loaded_parts: set[str] = set()
 
         self.model = HouseholdTableModel(ctx.db, ctx.runner, search_fn, self)
         self.tree_model = RegionTreeModel(self)
@@ -238,8 +240,8 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         db = self.ctx.db
+        self._apply_query()  # the list first: it is what the cadre came for
         self.ctx.runner.submit(lambda: region_tree(db), self._on_tree, key="region-tree")
-        self._apply_query()
         self.refresh_pending()
 
     def refresh_pending(self) -> None:
@@ -247,6 +249,12 @@ class MainWindow(QMainWindow):
         self.ctx.runner.submit(
             lambda: pending_change_count(db), self._on_pending, key="pending-count"
         )
+
+    def _part_loaded(self, part: str) -> None:
+        if len(self._loaded_parts) < 2:
+            self._loaded_parts.add(part)
+            if {"tree", "list"} <= self._loaded_parts:
+                self.ready.emit()
 
     def _on_tree(self, roots: list[Any]) -> None:
         current = self.tree.currentIndex()
@@ -259,6 +267,7 @@ class MainWindow(QMainWindow):
         target = self._find_region(selected) if selected else self.tree_model.index(0, 0)
         self.tree.setCurrentIndex(target)
         self.tree.selectionModel().blockSignals(False)
+        self._part_loaded("tree")
 
     def _find_region(self, selected: tuple[str, str]) -> QModelIndex:
         level, code = selected
@@ -328,6 +337,7 @@ class MainWindow(QMainWindow):
         else:
             self.list_title.setText(_("{place}：{n} 户").format(place=place, n=count))
         self.count_label.setText(_("共 {n} 户").format(n=count))
+        self._part_loaded("list")
 
     def _on_data_changed(self, changes: list[Any]) -> None:
         self.model.refresh()

@@ -26,6 +26,7 @@ from desktop.core.queries.households import (
     HouseholdRow,
     Scope,
     household_keys,
+    list_households,
     rows_for_keys,
 )
 from desktop.ui.tasks import TaskRunner
@@ -119,12 +120,26 @@ class HouseholdTableModel(QAbstractTableModel):
         def work() -> tuple[list[int], list[HouseholdRow]]:
             filters = query.filters
             text = query.search_text.strip()
+            sort_key = query.sort_key
             if text:
                 ids = search_fn(db, text, query.scope.village_code)
-                filters = replace(filters, household_ids=tuple(ids))
-            sort_key = query.sort_key
-            if text and sort_key == "number" and not query.descending:
-                sort_key = None  # relevance order for search results
+                filters = replace(filters, household_ids=tuple(ids), today=today)
+                if sort_key == "number" and not query.descending:
+                    sort_key = None  # relevance order for search results
+                if len(ids) <= PAGE_SIZE:  # every hit fits one page: one query answers it
+                    scope = query.scope
+                    rows = list_households(
+                        db,
+                        scope.village_code,
+                        scope.group_code,
+                        filters,
+                        sort_key,
+                        query.descending,
+                        0,
+                        PAGE_SIZE,
+                        scope.township_code,
+                    )
+                    return [r.key for r in rows], rows
             keys = household_keys(db, query.scope, filters, sort_key, query.descending)
             first = rows_for_keys(db, keys[:PAGE_SIZE], today)
             return keys, first
