@@ -2,12 +2,12 @@
 
 Nothing here touches a database: ``read_roster`` is what both ``doorstep import`` and the county's
 ``doorstep-county import`` run first, and what a dry run shows. Checks that need the database
-(ID numbers already registered elsewhere, regions) happen in importer.py.
+(ID numbers already registered elsewhere, regions) happen in planner.py; checks across rows in
+consistency.py.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,63 +22,25 @@ from desktop.core.roster.columns import (
     column_for,
     sheet_kind,
 )
+from desktop.core.roster.consistency import attach_members, check_households
 from desktop.core.roster.report import (
     HouseholdRecord,
     MemberRecord,
-    RosterProblem,
+    ProblemLog,
     RosterReport,
     Sheet,
-    show_value,
 )
 from desktop.core.roster.xlsx import CellValue, Workbook
 from desktop.core.rules import idnumber
 
 HEADER_SCAN_ROWS = 10  # title rows above the header ("XX县建档立卡贫困户花名册") are skipped
-HEAD = "head"
-
-
-class _Problems:
-    """Adds problems to the report and marks the record they belong to as failed on errors."""
-
-    def __init__(self, report: RosterReport) -> None:
-        self.report = report
-        self.seen: set[tuple[Any, ...]] = set()
-
-    def add(
-        self,
-        issue: cells.Issue,
-        sheet: str | None,
-        row: int | None,
-        column: str | None,
-        household: str | None,
-        raw: object = None,
-        record: HouseholdRecord | MemberRecord | None = None,
-    ) -> None:
-        key = (sheet, row, column, issue.message)
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        self.report.add(
-            RosterProblem(
-                issue.severity,  # type: ignore[arg-type]
-                issue.code,
-                issue.message,
-                sheet,
-                row,
-                column,
-                household,
-                show_value(raw),
-            )
-        )
-        if issue.severity == "error" and record is not None:
-            record.failed = True
 
 
 def read_roster(path: str | Path) -> RosterReport:
     """Read and check a roster .xlsx. Raises RosterFileError when it is not a readable .xlsx."""
     path = Path(path)
     report = RosterReport(path)
-    problems = _Problems(report)
+    problems = ProblemLog(report)
     with Workbook(path) as workbook:
         found: dict[str, str] = {}
         for title in workbook.sheet_names:
@@ -121,13 +83,13 @@ def read_roster(path: str | Path) -> RosterReport:
     if report.blocking:
         for household in roster.households:
             household.failed = True
-    _attach_members(roster, members, problems)
-    _check_households(roster, problems)
+    attach_members(roster, members, problems)
+    check_households(roster, problems)
     return report
 
 
 def _header(
-    kind: str, title: str, rows: Iterator[tuple[int, list[CellValue]]], problems: _Problems
+    kind: str, title: str, rows: Iterator[tuple[int, list[CellValue]]], problems: ProblemLog
 ) -> Sheet | None:
     """Find the header row (the first of the top rows that names template columns)."""
     best: tuple[int, list[CellValue]] | None = None
@@ -272,7 +234,7 @@ def _cells(sheet: Sheet, values: list[CellValue]) -> list[tuple[Column, CellValu
 
 
 def _read_households(
-    sheet: Sheet, rows: Iterator[tuple[int, list[CellValue]]], problems: _Problems
+    sheet: Sheet, rows: Iterator[tuple[int, list[CellValue]]], problems: ProblemLog
 ) -> list[HouseholdRecord]:
     records: list[HouseholdRecord] = []
     number_index = next(i for i, c in sheet.columns.items() if c.field == "number")
@@ -327,7 +289,7 @@ def _read_households(
 
 
 def _income(
-    record: HouseholdRecord, income: dict[str, Any], sheet: Sheet, problems: _Problems
+    record: HouseholdRecord, income: dict[str, Any], sheet: Sheet, problems: ProblemLog
 ) -> None:
     year = income.pop("year", None)
     amounts = {k: v for k, v in income.items()}
@@ -347,7 +309,7 @@ def _income(
 
 
 def _helper(
-    record: HouseholdRecord, helper: dict[str, Any], sheet: Sheet, problems: _Problems
+    record: HouseholdRecord, helper: dict[str, Any], sheet: Sheet, problems: ProblemLog
 ) -> None:
     if helper.get("name"):
         record.helper = {
@@ -370,7 +332,7 @@ def _helper(
 
 
 def _read_members(
-    sheet: Sheet, rows: Iterator[tuple[int, list[CellValue]]], problems: _Problems
+    sheet: Sheet, rows: Iterator[tuple[int, list[CellValue]]], problems: ProblemLog
 ) -> list[MemberRecord]:
     records: list[MemberRecord] = []
     for row, values in rows:
@@ -411,7 +373,7 @@ def _read_members(
     return records
 
 
-def _fill_from_id(record: MemberRecord, sheet: Sheet, problems: _Problems) -> None:
+def _fill_from_id(record: MemberRecord, sheet: Sheet, problems: ProblemLog) -> None:
     """Birth date always follows a valid ID; a blank 性别 is filled from it; disagreement warns."""
     number = record.values.get("id_number")
     if not number:
@@ -430,162 +392,3 @@ def _fill_from_id(record: MemberRecord, sheet: Sheet, problems: _Problems) -> No
             record.household_number,
             None,
         )
-
-
-def _attach_members(roster: RosterReport, members: list[MemberRecord], problems: _Problems) -> None:
-    by_number: dict[str, list[HouseholdRecord]] = defaultdict(list)
-    for household in roster.households:
-        if household.number:
-            by_number[household.number].append(household)
-    for number, records in by_number.items():
-        if len(records) > 1:
-            rows = "、".join(str(r.row) for r in records)
-            for record in records:
-                problems.add(
-                    cells.Issue(
-                        "error",
-                        "number.duplicate",
-                        _(
-                            "户编号 {number} 在“户”表中出现了{n}次（第{rows}行），这些行都不会导入。"
-                        ).format(number=number, n=len(records), rows=rows),
-                    ),
-                    HOUSEHOLD_SHEET,
-                    record.row,
-                    "户编号",
-                    number,
-                    None,
-                    record,
-                )
-    if roster.household_sheet is None:
-        return
-    for member in members:
-        owners = by_number.get(member.household_number or "")
-        if not owners:
-            if member.household_number:
-                problems.add(
-                    cells.Issue(
-                        "error",
-                        "member.orphan",
-                        _("这个户编号在“户”表中没有对应的户，该成员不会导入。"),
-                    ),
-                    MEMBER_SHEET,
-                    member.row,
-                    "户编号",
-                    member.household_number,
-                    member.household_number,
-                )
-            continue
-        owners[0].members.append(member)
-        if member.failed:
-            for owner in owners:
-                owner.failed = True
-    _duplicate_ids(roster, members, problems)
-
-
-def _duplicate_ids(roster: RosterReport, members: list[MemberRecord], problems: _Problems) -> None:
-    rows_of: dict[str, list[MemberRecord]] = defaultdict(list)
-    for member in members:
-        number = member.values.get("id_number")
-        if number:
-            rows_of[number].append(member)
-    households = {h.number: h for h in roster.households if h.number}
-    for number, found in rows_of.items():
-        if len(found) < 2:
-            continue
-        rows = "、".join(str(m.row) for m in found)
-        for member in found:
-            problems.add(
-                cells.Issue(
-                    "error",
-                    "id.duplicate_in_file",
-                    _(
-                        "同一个身份证号在“成员”表中出现了{n}次（第{rows}行）。同一人不能登记两次，相关的户都不会导入。"
-                    ).format(n=len(found), rows=rows),
-                ),
-                MEMBER_SHEET,
-                member.row,
-                "公民身份号码",
-                member.household_number,
-                number,
-                member,
-            )
-            owner = households.get(member.household_number or "")
-            if owner is not None:
-                owner.failed = True
-
-
-def _check_households(roster: RosterReport, problems: _Problems) -> None:
-    """Per household: it has members, exactly one head, and the head's name matches 户主姓名."""
-    if roster.member_sheet is None:
-        return
-    for household in roster.households:
-        if household.number is None:
-            household.failed = True
-            continue
-        if not household.members:
-            problems.add(
-                cells.Issue(
-                    "error",
-                    "household.no_members",
-                    _("这一户在“成员”表中没有成员，至少要有户主一行。"),
-                ),
-                HOUSEHOLD_SHEET,
-                household.row,
-                "户编号",
-                household.number,
-                None,
-                household,
-            )
-            continue
-        heads = [m for m in household.members if m.values.get("relation") == HEAD]
-        if not heads and not any(m.failed for m in household.members):
-            problems.add(
-                cells.Issue(
-                    "error",
-                    "household.no_head",
-                    _("这一户没有户主：请把户主本人的“与户主关系”填为“户主”。"),
-                ),
-                MEMBER_SHEET,
-                household.members[0].row,
-                "与户主关系",
-                household.number,
-                None,
-                household,
-            )
-        elif len(heads) > 1:
-            for head in heads:
-                problems.add(
-                    cells.Issue(
-                        "error",
-                        "household.two_heads",
-                        _("这一户有{n}位成员填了“户主”，只能有一位。").format(n=len(heads)),
-                    ),
-                    MEMBER_SHEET,
-                    head.row,
-                    "与户主关系",
-                    household.number,
-                    None,
-                    household,
-                )
-        elif (
-            heads
-            and household.head_name
-            and heads[0].values.get("name")
-            and household.head_name != heads[0].values["name"]
-        ):
-            problems.add(
-                cells.Issue(
-                    "warning",
-                    "household.head_name",
-                    _("户主姓名与“成员”表中户主“{name}”不一致，以“成员”表为准。").format(
-                        name=heads[0].values["name"]
-                    ),
-                ),
-                HOUSEHOLD_SHEET,
-                household.row,
-                "户主姓名",
-                household.number,
-                household.head_name,
-            )
-        if any(m.failed for m in household.members):
-            household.failed = True

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from desktop.core.i18n import _
+from desktop.core.roster.cells import Issue
 from desktop.core.roster.columns import Column
 
 Severity = Literal["error", "warning", "note"]
@@ -142,6 +143,44 @@ class RosterReport:
                 p.column or "",
             ),
         )
+
+
+class ProblemLog:
+    """Adds problems to a report (once each) and marks the record they belong to as failed on
+    errors."""
+
+    def __init__(self, report: RosterReport) -> None:
+        self.report = report
+        self.seen: set[tuple[Any, ...]] = set()
+
+    def add(
+        self,
+        issue: Issue,
+        sheet: str | None,
+        row: int | None,
+        column: str | None,
+        household: str | None,
+        raw: object = None,
+        record: HouseholdRecord | MemberRecord | None = None,
+    ) -> None:
+        key = (sheet, row, column, issue.message)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.report.add(
+            RosterProblem(
+                issue.severity,  # type: ignore[arg-type]
+                issue.code,
+                issue.message,
+                sheet,
+                row,
+                column,
+                household,
+                show_value(raw),
+            )
+        )
+        if issue.severity == "error" and record is not None:
+            record.failed = True
 
 
 @dataclass
