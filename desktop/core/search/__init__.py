@@ -6,6 +6,14 @@ before any connection is opened (``desktop.core.database`` does so at the top).
 
 from desktop.core.search import keys as _keys  # noqa: F401  (registers the SQL functions)
 from desktop.core.search.query import DEFAULT_LIMIT, SearchHit, plan, search
-from desktop.core.search.schema import ensure_index, rebuild_index
+from desktop.core.search.schema import ensure_index, optimize_index, rebuild_index
 
-__all__ = ["DEFAULT_LIMIT", "SearchHit", "ensure_index", "plan", "rebuild_index", "search"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "SearchHit",
+    "ensure_index",
+    "optimize_index",
+    "plan",
+    "rebuild_index",
+    "search",
+]

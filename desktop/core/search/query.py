@@ -109,8 +109,8 @@ def plan(query: str) -> list[Tier]:
     compact = _SEPARATORS.sub("", text)
     if compact and _DIGITS.fullmatch(compact):
         return _digits_plan(compact)
-    if _PINYIN.fullmatch(text):
-        letters = text.replace("'", "")
+    if _PINYIN.fullmatch(text.replace("ü", "v")):
+        letters = text.replace("'", "").replace("ü", "v")  # pypinyin writes 吕 as "lv"
         if letters:
             return _pinyin_plan(letters)
     if compact and _ALNUM.fullmatch(compact):
@@ -283,7 +283,7 @@ def _key_sql(
     marks = ", ".join("?" * len(lookup.fields))
     sql = (
         "SELECT k.field, k.key, d.kind, d.row_id, d.household_id, k.active "
-        "FROM search_key k JOIN search_doc d ON d.doc = k.doc "
+        "FROM search_key k CROSS JOIN search_doc d ON d.doc = k.doc "
         f"WHERE k.field IN ({marks}) AND k.head = ? "
     )
     params: list[Any] = [*lookup.fields, head]
@@ -306,7 +306,7 @@ def _text_sql(
 ) -> tuple[str, list[Any]]:
     sql = (
         "SELECT d.kind, d.row_id, d.household_id, d.head, d.active "
-        f"FROM {lookup.table} f JOIN search_doc d ON d.doc = f.rowid "
+        f"FROM {lookup.table} f CROSS JOIN search_doc d ON d.doc = f.rowid "
         f"WHERE {lookup.table} MATCH ? "
     )
     params: list[Any] = [lookup.expression()]
@@ -330,7 +330,9 @@ def _hits(cursor: sqlite3.Cursor, found: list[_Found]) -> list[SearchHit]:
         "WHERE h.id IN ({marks})",
         [f.household_id for f in found],
     )
-    member_ids = [f.row_id if f.kind == "m" else households[f.household_id][4] for f in found]
+    member_ids = [
+        f.row_id if f.kind == "m" else households.get(f.household_id, (None,) * 5)[4] for f in found
+    ]
     members = _rows(
         cursor,
         "SELECT id, name, id_number, phone FROM member WHERE id IN ({marks})",
@@ -338,7 +340,9 @@ def _hits(cursor: sqlite3.Cursor, found: list[_Found]) -> list[SearchHit]:
     )
     hits = []
     for item, member_id in zip(found, member_ids, strict=True):
-        household = households[item.household_id]
+        household = households.get(item.household_id)
+        if household is None:  # only a hard delete between the two reads could do this
+            continue
         member = members.get(member_id or "")
         if item.matched_on == UNSETTLED:
             item.matched_on = _settle(item, member)
