@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
     def _code_combo(self, kind: str, everything: str) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(f"filter_{kind}")
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
         combo.addItem(everything, None)
         for entry in codes.codes(kind):
             if not entry.attrs.get("legacy"):
