@@ -49,6 +49,8 @@ class HouseholdFacts:
     commitments: list[dict[str, Any]] = field(default_factory=list)
     #: member id → registry records (source, name, detail, source_file) matching their ID number
     registry: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: memo of per-capita income by year and of member ages by day (several rules read them)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
@@ -68,14 +70,15 @@ def rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[st
 
 
 def _select(
-    conn: Connection, sql: str, ids: Sequence[str] | None, column: str
+    conn: Connection, sql: str, ids: Sequence[str] | None, column: str, tail: str = ""
 ) -> list[dict[str, Any]]:
+    """``sql`` ends in a WHERE clause: limit it to ``ids`` (all rows when None), then ``tail``."""
     if ids is None:
-        return rows(conn, sql)
+        return rows(conn, f"{sql} {tail}")
     found: list[dict[str, Any]] = []
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        found += rows(conn, f"{sql} AND {column} IN ({','.join('?' * len(part))})", part)
+        found += rows(conn, f"{sql} AND {column} IN ({','.join('?' * len(part))}) {tail}", part)
     return found
 
 
@@ -133,14 +136,17 @@ def load_facts_on(conn: Connection, ids: Sequence[str] | None = None) -> list[Ho
         found = facts.get(income["household_id"])
         if found is not None:
             found.incomes[int(income["year"])] = income
+    # SQLite takes the bare columns from the row holding MAX(): the latest visit per household.
+    latest_sql = VISIT_COLUMNS.replace("visit_date", "MAX(visit_date) AS visit_date")
     for visit in _select(
-        conn, f"SELECT {VISIT_COLUMNS} FROM visit WHERE voided = 0", wanted, "household_id"
+        conn,
+        f"SELECT {latest_sql} FROM visit WHERE voided = 0",
+        wanted,
+        "household_id",
+        "GROUP BY household_id",
     ):
         found = facts.get(visit["household_id"])
-        if found is not None and (
-            found.latest_visit is None
-            or str(visit["visit_date"]) >= str(found.latest_visit["visit_date"])
-        ):
+        if found is not None:
             found.latest_visit = visit
     for commitment in _select(
         conn,
@@ -176,6 +182,14 @@ def latest_income_year(facts: HouseholdFacts) -> int | None:
 
 
 def age(member: dict[str, Any], today: date) -> int | None:
+    """Full years on ``today`` (memoised on the member row: several rules ask)."""
+    key = f"_age@{today.isoformat()}"
+    if key not in member:
+        member[key] = _age(member, today)
+    return member[key]  # type: ignore[no-any-return]
+
+
+def _age(member: dict[str, Any], today: date) -> int | None:
     born = as_date(member.get("birth_date"))
     if born is None:
         return None

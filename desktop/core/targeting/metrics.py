@@ -27,11 +27,12 @@ def per_capita_income(facts: HouseholdFacts, year: int | None = None) -> float |
     if not facts.incomes:
         return None
     year = year if year is not None else max(facts.incomes)
-    items = facts.incomes.get(year)
-    size = people(facts)
-    if items is None or size <= 0:
-        return None
-    return round(net_income(items) / size, 2)
+    key = ("per_capita", year)
+    if key not in facts.memo:
+        items = facts.incomes.get(year)
+        size = people(facts)
+        facts.memo[key] = None if items is None or size <= 0 else round(net_income(items) / size, 2)
+    return facts.memo[key]  # type: ignore[no-any-return]
 
 
 def house_condition(facts: HouseholdFacts, today: date) -> str | None:

@@ -10,7 +10,7 @@ their applicants by the total.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -252,9 +252,7 @@ def rank(scores: list[HouseholdScore]) -> list[HouseholdScore]:
     ranked: list[HouseholdScore] = []
     for position, item in enumerate(ordered, start=1):
         same = ranked and ranked[-1].total == item.total
-        ranked.append(
-            HouseholdScore(**{**item.__dict__, "rank": ranked[-1].rank if same else position})
-        )
+        ranked.append(replace(item, rank=ranked[-1].rank if same else position))
     return ranked
 
 
