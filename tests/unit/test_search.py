@@ -22,7 +22,7 @@ from desktop.core.search import (
     search,
 )
 from desktop.core.search.keys import Field
-from desktop.core.search.query import KeyLookup, _key_sql
+from desktop.core.search.query import KeyLookup, TextLookup, _key_sql, _text_sql
 from desktop.core.services.households import (
     add_member,
     create_household,
@@ -417,3 +417,17 @@ def test_short_initials_are_an_index_range(db: Database) -> None:
         steps = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))]
     assert any("USING PRIMARY KEY (field=? AND head=? AND key>? AND key<?)" in s for s in steps)
     assert not any(s.startswith("SCAN") for s in steps), steps
+
+
+def test_a_village_filter_does_not_turn_the_plan_around(db: Database, village: str) -> None:
+    # Driven from the village, SQLite would run the FTS5 match once per household of the village.
+    for lookup in plan("1234")[-1][1]:
+        assert isinstance(lookup, TextLookup)
+        sql, params = _text_sql(lookup, 60, village, False)
+        with db.read() as conn:
+            steps = [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))]
+        assert steps[0].startswith("SCAN f VIRTUAL TABLE"), steps
+    sql, params = _key_sql(KeyLookup((Field.NAME,), "张", True), 0, village, False)
+    with db.read() as conn:
+        steps = [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))]
+    assert steps[0].startswith("SEARCH k USING PRIMARY KEY"), steps
