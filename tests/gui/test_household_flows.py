@@ -176,7 +176,9 @@ def test_income_year_against_the_line(window: MainWindow) -> None:
     assert [r["year"] for r in tab.model.rows][:2] == [date.today().year - 1, 2020]
 
 
-def test_commitment_add_and_deliver(window: MainWindow, qtmodeltester: Any) -> None:
+def test_commitment_add_and_deliver(
+    window: MainWindow, qtmodeltester: Any, tmp_path: Path
+) -> None:
     view = open_first(window)
     tab = view.commitments
     dialog = tab.open_dialog()
@@ -191,14 +193,18 @@ def test_commitment_add_and_deliver(window: MainWindow, qtmodeltester: Any) -> N
     assert len(rows) == 2
     qtmodeltester.check(tab.model)
     new_row = next(r for r, c in enumerate(rows) if c["measure"] == "repair_reinforce")
+    delivered_id = rows[new_row]["id"]
     tab.table.selectRow(new_row)
     deliver = tab.deliver_selected()
     deliver.form.widgets["delivered_date"].setText("明天")
     deliver._check()
     assert "无法识别" in deliver.form.shown_problem("delivered_date")
     deliver.form.widgets["delivered_date"].setText(date.today().isoformat())
+    deliver.photos.add_paths([make_jpeg(tmp_path / "receipt.jpg")])
     deliver._check()
     settle(window.ctx)
+    evidence = [p for p in view.detail.photos if p["owner_table"] == "commitment"]
+    assert len(evidence) == 1 and evidence[0]["owner_id"] == delivered_id
     delivered = next(c for c in tab.model.rows if c["measure"] == "repair_reinforce")
     assert delivered["status"] == "delivered" and delivered["confirmed"]
     assert "已兑现 1 项" in tab.summary.text()

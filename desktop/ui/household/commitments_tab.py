@@ -29,6 +29,7 @@ from desktop.ui.draft_keeper import DraftKeeper
 from desktop.ui.drafts import Draft
 from desktop.ui.forms import FieldSpec, FormWidget
 from desktop.ui.models.rows import RowColumn, RowsTableModel
+from desktop.ui.photo_widgets import PhotoStrip
 
 RED = "#c62828"
 
@@ -166,7 +167,7 @@ class CommitmentDialog(QDialog):
 class DeliverDialog(QDialog):
     """Mark a commitment delivered: the date, and whether the household signed for it."""
 
-    def __init__(self, parent: QWidget, title: str) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget, title: str) -> None:
         super().__init__(parent)
         self.setObjectName("deliver_dialog")
         self.setWindowTitle(_("兑现：{title}").format(title=title))
@@ -181,6 +182,9 @@ class DeliverDialog(QDialog):
         )
         self.form.set_values({"delivered_date": date.today(), "confirmed": True})
         layout.addWidget(self.form)
+        layout.addWidget(QLabel(_("兑现凭证照片（可选）：")))
+        self.photos = PhotoStrip(ctx, self)
+        layout.addWidget(self.photos)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -261,19 +265,30 @@ class CommitmentsTab(QWidget):
         row = self.selected()
         if row is None:
             return None
-        dialog = DeliverDialog(self, codes.label("assistance_measure", row["measure"]))
-        dialog.accepted.connect(lambda: self._deliver(row, dialog.values))
+        dialog = DeliverDialog(self.ctx, self, codes.label("assistance_measure", row["measure"]))
+        dialog.accepted.connect(lambda: self._deliver(row, dialog.values, dialog.photos.entries))
         dialog.show()
         return dialog
 
-    def _deliver(self, row: dict[str, Any], values: dict[str, Any]) -> None:
+    def _deliver(self, row: dict[str, Any], values: dict[str, Any], photos: list[Any]) -> None:
+        household_id = self.view.household_id
+        entries = list(photos)
+
+        def op(uow: Any) -> None:
+            visit_services.deliver_commitment(
+                uow, row["id"], values["delivered_date"], bool(values.get("confirmed"))
+            )
+            for entry in entries:  # processed by the worker before this operation runs
+                if entry.stored is not None:
+                    visit_services.attach_photo(
+                        uow, household_id, "commitment", row["id"], entry.photo_values()
+                    )
+
         self.ctx.run_op(
             _("兑现措施 {measure}").format(
                 measure=codes.label("assistance_measure", row["measure"])
             ),
-            lambda uow: visit_services.deliver_commitment(
-                uow, row["id"], values["delivered_date"], bool(values.get("confirmed"))
-            ),
+            op,
             parent=self,
             table="commitment",
         )
