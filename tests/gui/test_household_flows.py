@@ -176,9 +176,7 @@ def test_income_year_against_the_line(window: MainWindow) -> None:
     assert [r["year"] for r in tab.model.rows][:2] == [date.today().year - 1, 2020]
 
 
-def test_commitment_add_and_deliver(
-    window: MainWindow, qtmodeltester: Any, tmp_path: Path
-) -> None:
+def test_commitment_add_and_deliver(window: MainWindow, qtmodeltester: Any, tmp_path: Path) -> None:
     view = open_first(window)
     tab = view.commitments
     dialog = tab.open_dialog()
@@ -275,3 +273,30 @@ def test_history_tab_lists_changes(window: MainWindow, qtmodeltester: Any) -> No
     qtmodeltester.check(view.history.model)
     qtmodeltester.check(view.members.model)
     qtmodeltester.check(view.income.model)
+
+
+def test_photos_dropped_on_the_strip(window: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    view = open_first(window)
+    dialog = view.visits.open_dialog()
+    folder = tmp_path / "card"
+    folder.mkdir()
+    make_jpeg(folder / "a.jpg")
+    single = make_jpeg(tmp_path / "b.jpg", (300, 200))
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(folder)), QUrl.fromLocalFile(str(single))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    dialog.photos.dropEvent(event)
+    settle(window.ctx)
+    assert sorted(Path(e.source).name for e in dialog.photos.entries) == ["a.jpg", "b.jpg"]
+    assert dialog.photos.list.count() == 2
+    dialog.reject()
+    settle(window.ctx)
