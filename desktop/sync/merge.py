@@ -365,8 +365,7 @@ class _RowMerger:
             )
         for table, row_id, name in sorted(self.conflict_fields):
             self.result.conflicts.extend(record_conflicts(self.cur, table, row_id, name))
-        for household in sorted(self.summary_households):
-            refresh_summary_raw(self.uow, household)
+        refresh_summaries_raw(self.uow, sorted(self.summary_households))
 
 
 def _bad_value(entry: Mapping[str, Any], bad: BadValue) -> MergeError:
@@ -486,28 +485,59 @@ def scan_local_conflicts_in(uow: UnitOfWork, cur: sqlite3.Cursor) -> list[str]:
 
 # --------------------------------------------------------------------------------- summaries
 def refresh_summary_raw(uow: UnitOfWork, household_id: str) -> None:
+    """Keep head and size equal to what the merged members say (one household)."""
+    refresh_summaries_raw(uow, [household_id])
+
+
+def refresh_summaries_raw(uow: UnitOfWork, households: Sequence[str]) -> None:
     """Keep head and size equal to what the merged members say, as the household services do.
 
     Written without a log entry: every replica computes the same values from the same members,
-    and the authors' own summary changes travel as ordinary entries."""
+    and the authors' own summary changes travel as ordinary entries. Done in bulk: a merge of a
+    whole roster touches thousands of households, and most already agree."""
     cur = raw_cursor(uow)
-    row = cur.execute(
-        "SELECT size, head_name, head_member_id FROM household WHERE id = ?", (household_id,)
-    ).fetchone()
-    if row is None:
-        return
-    members = cur.execute(
-        "SELECT id, name, relation FROM member WHERE household_id = ? AND voided = 0 "
-        "AND left_reason IS NULL ORDER BY sort_order, id",
-        (household_id,),
-    ).fetchall()
-    head = next((m for m in members if m[2] == "head"), None)
-    wanted = (len(members), head[1] if head else "", head[0] if head else None)
-    if tuple(row) != wanted:
-        uow.write_raw(
-            "household",
-            household_id,
-            {"size": wanted[0], "head_name": wanted[1], "head_member_id": wanted[2]},
+    changed: list[dict[str, Any]] = []
+    for start in range(0, len(households), CHUNK):
+        part = list(households[start : start + CHUNK])
+        marks = ",".join("?" * len(part))
+        current = {
+            r[0]: (r[1], r[2], r[3])
+            for r in cur.execute(
+                f"SELECT id, size, head_name, head_member_id FROM household WHERE id IN ({marks})",
+                part,
+            )
+        }
+        members: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
+        for household, member, name, relation in cur.execute(
+            f"SELECT household_id, id, name, relation FROM member WHERE household_id IN ({marks}) "
+            "AND voided = 0 AND left_reason IS NULL ORDER BY household_id, sort_order, id",
+            part,
+        ):
+            members[household].append((member, name, relation))
+        for household, now in current.items():
+            rows = members.get(household, [])
+            head = next((m for m in rows if m[2] == "head"), None)
+            wanted = (len(rows), head[1] if head else "", head[0] if head else None)
+            if now != wanted:
+                changed.append(
+                    {
+                        "_row": household,
+                        "size": wanted[0],
+                        "head_name": wanted[1],
+                        "head_member_id": wanted[2],
+                    }
+                )
+    if changed:
+        table = SYNCED["household"].__table__  # type: ignore[attr-defined]
+        uow.connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("_row"))
+            .values(
+                size=bindparam("size"),
+                head_name=bindparam("head_name"),
+                head_member_id=bindparam("head_member_id"),
+            ),
+            changed,
         )
 
 
