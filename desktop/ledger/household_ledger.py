@@ -506,9 +506,9 @@ def _visits(data: HouseholdFile) -> list[Flowable]:
 
 
 def _steps(data: HouseholdFile) -> list[Flowable]:
-    if not data.steps:
-        return []
     story = _heading(_("八、识别、退出和监测程序记录"))
+    if not data.steps:
+        return story + [para(_("（尚无程序记录）"), "small")]
     names = {"identification": _("识别"), "exit": _("退出"), "monitoring": _("监测")}
     rows = [_step_row(s, names) for s in data.steps]
     story.append(
@@ -574,5 +574,5 @@ def _outcome(data: HouseholdFile) -> list[Flowable]:
 
 def _photos(data: HouseholdFile, loader: PhotoLoader | None) -> list[Flowable]:
     if not data.photos:
-        return []
+        return _heading(_("十、照片")) + [para(_("（尚无照片）"), "small")]
     return _heading(_("十、照片")) + [photo_grid(data.photos, loader)]
