@@ -234,7 +234,7 @@ def check_villages(
 
     def refuse(entry: dict[str, Any]) -> BundleError:
         return BundleError(
-            _("数据包 {name} 修改了本机无权修改的村的数据（{table} {row}），整包拒收。").format(
+            _("数据包 {name} 修改了该设备无权修改的村的数据（{table} {row}），整包拒收。").format(
                 name=name, table=entry["tbl"], row=entry["row_id"]
             )
         )
