@@ -186,6 +186,13 @@ def _apply_opened(county: County, path: Path, opened: OpenedBundle, from_held: b
                 "cursor": max(seen, peer.get("cursor", 0)),
             },
         )
+    clock_note = (
+        _("其中 {count} 条变更的时间远在未来，请检查发送方电脑的时钟。").format(
+            count=result.far_future
+        )
+        if result.far_future
+        else ""
+    )
     return Outcome(
         path,
         "applied",
@@ -194,7 +201,8 @@ def _apply_opened(county: County, path: Path, opened: OpenedBundle, from_held: b
             changes=result.applied,
             photos=len(photos),
             conflicts=len(result.conflicts),
-        ),
+        )
+        + clock_note,
         result.applied,
         len(photos),
         len(result.conflicts),

@@ -345,6 +345,13 @@ def _apply_down(
             "duplicate",
             _("数据包 {name} 之前已经导入过，这次没有改动。").format(name=path.name),
         )
+    clock_note = (
+        _("其中 {count} 条变更的时间远在未来，请检查发送方电脑的时钟。").format(
+            count=result.far_future
+        )
+        if result.far_future
+        else ""
+    )
     return Outcome(
         path,
         "applied",
@@ -353,7 +360,8 @@ def _apply_down(
             changes=result.applied,
             photos=len(photos),
             conflicts=len(result.conflicts),
-        ),
+        )
+        + clock_note,
         result.applied,
         len(photos),
         len(result.conflicts),
