@@ -36,8 +36,15 @@ def unit_width(text: str) -> float:
 
 def break_lines(text: str, width: float, size: float) -> list[str]:
     """Greedy line breaking at token boundaries; over-long tokens split by character."""
+    return layout(text, width, size)[0]
+
+
+def layout(text: str, width: float, size: float) -> tuple[list[str], float]:
+    """(lines, width at size 1 of the longest word) — the caller may shrink the type when that
+    word is wider than the column and lay out again."""
     limit = width / size if size else width
     lines: list[str] = []
+    longest = 0.0
     for paragraph in text.split("\n"):
         line = ""
         used = 0.0
@@ -45,6 +52,8 @@ def break_lines(text: str, width: float, size: float) -> list[str]:
             if token[0] == " " and not line:
                 continue  # ASCII spaces vanish at a line start; an ideographic indent stays
             w = unit_width(token)
+            if w > longest and len(token) > 1 and token[0] != " ":
+                longest = w
             if used + w <= limit:
                 line += token
                 used += w
@@ -77,7 +86,7 @@ def break_lines(text: str, width: float, size: float) -> list[str]:
                 line += ch
                 used += cw
         lines.append(line.rstrip())
-    return lines
+    return lines, longest
 
 
 class TextCell(Flowable):
@@ -101,24 +110,19 @@ class TextCell(Flowable):
         self._lines: list[str] = []
         self._wrapped_for = -1.0
 
-    def _fit_size(self, width: float) -> None:
-        """Shrink the type (not below MIN_SIZE) until the longest word fits the column, so
-        narrow English columns do not break "Female" into "Fem/ale"."""
-        longest = max(
-            (unit_width(t) for t in _TOKEN.findall(self.text) if len(t) > 1 and t[0] != " "),
-            default=0.0,
-        )
-        size = self.base_size
-        if longest and longest * size > width:
-            size = max(MIN_SIZE, width / longest)
-        self.size = size
-        self.leading = self.base_leading * size / self.base_size
-
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         if availWidth != self._wrapped_for:
-            self._fit_size(availWidth)
-            self._lines = break_lines(self.text, availWidth, self.size) if self.text else []
             self._wrapped_for = availWidth
+            self.size, self.leading = self.base_size, self.base_leading
+            self._lines, longest = (
+                layout(self.text, availWidth, self.size) if self.text else ([], 0.0)
+            )
+            if longest * self.size > availWidth and self.size > MIN_SIZE:
+                # Shrink the type (not below MIN_SIZE) until the longest word fits the column,
+                # so narrow English columns do not break "Female" into "Fem/ale".
+                self.size = max(MIN_SIZE, availWidth / longest)
+                self.leading = self.base_leading * self.size / self.base_size
+                self._lines = layout(self.text, availWidth, self.size)[0]
         self.width = availWidth
         self.height = self.leading * len(self._lines)
         return self.width, self.height
@@ -149,6 +153,7 @@ class TextCell(Flowable):
         if self.color is not None:
             text.setFillColor(self.color)
         size = self.size
+        code = text._code
         baseline = y0 + self.height - self.leading + (self.leading - size) / 2 + size * 0.22
         for line in self._lines:
             x = x0
@@ -162,7 +167,9 @@ class TextCell(Flowable):
             text.setTextOrigin(x, baseline)
             for font, chunk in runs(line):
                 text.setFont(font, size)
-                text.textOut(chunk)
+                # textOut would also measure the run to track the cursor; the PDF moves it
+                # itself and every line sets its own origin, so only the operators are needed.
+                code.append(text._formatText(chunk))
             baseline -= self.leading
         if self.color is not None:
             text.setFillColor(black)
