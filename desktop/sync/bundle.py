@@ -136,17 +136,20 @@ class _HashingSink:
             self.buffer, self.buffered = [], 0
 
 
-def encode_change(entry: dict[str, Any]) -> bytes:
-    return (
-        json.dumps([entry.get(c) for c in COLUMNS], ensure_ascii=False, separators=(",", ":"))
-        + "\n"
-    ).encode()
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_change(entry: dict[str, Any] | tuple[Any, ...]) -> bytes:
+    """One line of changes.jsonl: the values in COLUMNS order (a tuple is taken as already in
+    that order, which lets exports stream rows straight from SQLite)."""
+    values = list(entry) if isinstance(entry, tuple) else [entry.get(c) for c in COLUMNS]
+    return (_ENCODER.encode(values) + "\n").encode()
 
 
 def write_bundle(
     target: Path,
     header: dict[str, Any],
-    changes: Iterable[dict[str, Any]],
+    changes: Iterable[dict[str, Any] | tuple[Any, ...]],
     photos: Iterable[tuple[str, Path]],
     signer: minisign.SigningKey,
     recipients: list[str],
@@ -182,7 +185,7 @@ def manifest_text(manifest: dict[str, Any]) -> bytes:
 def _write_payload(
     out: Any,
     header: dict[str, Any],
-    changes: Iterable[dict[str, Any]],
+    changes: Iterable[dict[str, Any] | tuple[Any, ...]],
     photos: Iterable[tuple[str, Path]],
     signer: minisign.SigningKey,
     compresslevel: int,

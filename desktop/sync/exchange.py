@@ -27,6 +27,7 @@ from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import (
+    COLUMNS,
     SUFFIX,
     BundleError,
     OpenedBundle,
@@ -36,7 +37,7 @@ from desktop.sync.bundle import (
     open_bundle,
     write_bundle,
 )
-from desktop.sync.merge import ENTRY_COLUMNS, apply_entries, raw_cursor, scan_local_conflicts_in
+from desktop.sync.merge import apply_entries, raw_cursor, scan_local_conflicts_in
 from desktop.sync.photostore import photo_path
 
 EXPORT_KEY = "sync:export"
@@ -208,17 +209,20 @@ def export_bundles(db: Database, out_dir: Path | None = None) -> ExportReport:
     return ExportReport(written, copies or files, changes, photos, missing)
 
 
-def _own_changes(db: Database, device_id: str, after: int, upto: int) -> Iterable[dict[str, Any]]:
+def _own_changes(db: Database, device_id: str, after: int, upto: int) -> Iterable[tuple[Any, ...]]:
+    """Our entries in the bundle's column order, streamed as plain tuples (fast for 100k)."""
     with db.read() as conn:
-        rows = conn.execute(
-            text(
-                f"SELECT {', '.join(ENTRY_COLUMNS)} FROM change_log "
-                "WHERE device_id = :d AND seq > :a AND seq <= :u ORDER BY seq"
-            ),
-            {"d": device_id, "a": after, "u": upto},
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        cursor.arraysize = 2000
+        cursor.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM change_log "
+            "WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+            (device_id, after, upto),
         )
-        for row in rows.mappings():
-            yield dict(row)
+        while batch := cursor.fetchmany():
+            yield from batch
 
 
 def _photos_between(
