@@ -187,3 +187,12 @@ def test_first_load_of_a_broken_file_raises(tmp_path: Path) -> None:
         _ = ConfigStore(county_file=folder / "county.toml").current
     assert caught.value.line == text.splitlines().index("built_since = 2014") + 1
     assert "应为整数" in caught.value.reason
+
+
+def test_step_labels_for_ledgers() -> None:
+    from desktop.core.targeting import step_label
+
+    assert step_label("identification", "county_confirm") == "县确认"
+    assert step_label("identification", "review_up") == "逐级审核"  # the national file's step
+    assert step_label("exit", "approve") == "批准"
+    assert step_label("monitoring", "gone_step") == "gone_step"

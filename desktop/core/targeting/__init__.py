@@ -8,6 +8,7 @@ from desktop.core.targeting.config import (
     TargetingConfig,
     default_config,
     reload_default_config,
+    step_label,
 )
 from desktop.core.targeting.eligibility import Flag, HouseholdFlags
 from desktop.core.targeting.exit_check import CheckItem, ExitChecklist
@@ -55,6 +56,7 @@ __all__ = [
     "registry_matches",
     "reload_default_config",
     "sample_results",
+    "step_label",
     "today_view",
     "village_flags",
     "workflow_state",

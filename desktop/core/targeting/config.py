@@ -9,6 +9,7 @@ file (RuleFileError: file, line, reason) and keeps that file's previous version.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -208,3 +209,28 @@ def config_for(rules: Rules | None) -> TargetingConfig:
     if rules is None:
         return default_config()
     return ConfigStore(rules=rules).current
+
+
+def step_label(workflow: str, code: str, config: TargetingConfig | None = None) -> str:
+    """The label of a recorded step (for ledgers and notices); the code itself when the county's
+    files no longer define it (records keep their code forever)."""
+    config = config or default_config()
+    flow = config.workflows.get(workflow)
+    step = flow.step(code) if flow else None
+    if step is None and workflow == "identification":
+        # records made under the other shipped identification procedure still get a label
+        folder = config.rules.path.parent
+        for name in ("workflow_seven_steps.toml", "workflow_national.toml"):
+            other = _shipped_flow(folder / name)
+            step = other.step(code) if other else None
+            if step is not None:
+                break
+    return step.label if step else code
+
+
+@functools.lru_cache(maxsize=8)
+def _shipped_flow(path: Path) -> WorkflowDef | None:
+    try:
+        return load_workflow(path)
+    except RuleFileError:
+        return None
