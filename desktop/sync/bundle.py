@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -79,18 +80,20 @@ def bundle_hash(manifest_bytes: bytes) -> str:
     return hashlib.sha256(manifest_bytes).hexdigest()
 
 
+@cache
 def schema_version() -> str:
     return head_revision()
 
 
-def known_schemas() -> set[str]:
+@cache
+def known_schemas() -> frozenset[str]:
     """Every schema revision this program knows how to read (the head and its ancestors)."""
     from alembic.script import ScriptDirectory
 
     from desktop.core.migrate import MIGRATIONS_DIR
 
     script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return {rev.revision for rev in script.walk_revisions()}
+    return frozenset(rev.revision for rev in script.walk_revisions())
 
 
 def bundle_name(device_id: str, number: int) -> str:

@@ -42,6 +42,7 @@ from desktop.core.i18n import _
 from desktop.core.models import SYNCED
 from desktop.core.services.errors import ServiceError
 from desktop.core.services.uow import UnitOfWork
+from desktop.sync import bulk_index
 from desktop.sync.values import BadValue, field_value, row_values
 
 ENTRY_COLUMNS = (
@@ -166,6 +167,8 @@ def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> Merg
     limit = wall_ms() + FAR_FUTURE_MS
     result.far_future = sum(1 for e in fresh if parse_stamp(e["hlc"]).ms > limit)
 
+    indexed = [e for e in fresh if e["tbl"] in ("member", "household")]
+    suspended = bulk_index.suspend(cur) if len(indexed) >= bulk_index.BULK_ROWS else []
     pending = _load_pending(cur)
     by_row: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for e in fresh:
@@ -179,6 +182,10 @@ def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> Merg
             merger.merge_table(table, {k[1]: by_row[k] for k in keys}, pending)
     _retry_pending(merger, cur, pending)
     merger.finish()
+    if suspended:
+        touched = {e["household_id"] for e in indexed if e["household_id"]}
+        touched |= {e["row_id"] for e in indexed} | merger.summary_households
+        bulk_index.resume(cur, suspended, touched)
     _save_pending(cur, pending)
     result.pending_rows = len(pending)
     return result

@@ -412,3 +412,50 @@ def test_far_future_stamps_are_accepted_but_flagged(tmp_path: Path) -> None:
     result = ship(a, b, [entry])
     assert result.applied == 1 and result.far_future == 1
     assert field(b, "household", h, "note") == "时钟快了"
+
+
+def search_state(db: Database) -> tuple[list[tuple], list[tuple], list[str]]:
+    with db.read() as conn:
+        docs = [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT kind, row_id, household_id, village, head, active FROM search_doc "
+                    "ORDER BY row_id"
+                )
+            )
+        ]
+        keys = [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT k.field, k.key, d.row_id, k.active FROM search_key k "
+                    "JOIN search_doc d ON d.doc = k.doc ORDER BY 1, 2, 3"
+                )
+            )
+        ]
+        triggers = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+            )
+        ]
+    return docs, keys, triggers
+
+
+def test_a_large_merge_keeps_the_search_index_exactly_as_the_triggers_would(
+    tmp_path: Path,
+) -> None:
+    from desktop.core.search import search
+    from desktop.sync.bulk_index import BULK_ROWS
+
+    a, b, c = three(tmp_path)
+    seed_households(a, 120, start=10)
+    log = entries(a)
+    assert len(log) > BULK_ROWS
+    ship(a, b)  # one large batch: triggers suspended, households re-indexed in bulk
+    for start in range(0, len(log), 50):  # small batches: the triggers do it row by row
+        ship(a, c, log[start : start + 50])
+    assert search_state(b) == search_state(c)
+    assert search_state(b)[2] == search_state(a)[2]  # every trigger is back
+    assert [hit.member_name for hit in search(b, "户主77")] == ["户主77"]
