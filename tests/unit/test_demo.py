@@ -351,7 +351,8 @@ def test_photos_are_real_jpegs_with_exif_in_the_store(tmp_path: Path) -> None:
         assert sorted(p["sha256"] for p in _rows(again, "photo")) == sorted(
             p["sha256"] for p in photos
         )
-        assert _rows(again, "member") == _rows(open_database(tmp_path / "p.db"), "member")
+        with open_database(tmp_path / "p.db") as first:
+            assert _rows(again, "member") == _rows(first, "member")
     finally:
         again.close()
 
