@@ -211,6 +211,8 @@ def _collect(
     village_code: str | None,
     include_inactive: bool,
 ) -> list[_Found]:
+    """Walk the tiers best first, heads before other members within a tier, keeping the first
+    (best) match of each household, until ``limit`` households are found."""
     by_household: dict[str, _Found] = {}
     for match, lookups in tiers:
         for head in (1, 0):
