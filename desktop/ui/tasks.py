@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -31,6 +32,10 @@ from desktop.core.i18n import _
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 0.05
+#: How long a thread may hold the interpreter lock while another waits for it. Python's default
+#: (5 ms) lets a busy worker make the GUI thread wait 5 ms for *each* call into Python while it
+#: paints (every cell of a table is one); 1 ms keeps painting smooth during background work.
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
 class Cancelled(Exception):
@@ -115,6 +120,7 @@ class TaskRunner(QObject):
         self._progressed.connect(self._deliver_progress)
         self._worker: _Worker | None = None
         if not synchronous:
+            sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
             self._worker = _Worker(self)
             self._worker.start()
 
@@ -183,7 +189,7 @@ class TaskRunner(QObject):
         try:
             result = task.fn(TaskContext(self, task)) if task.wants_context else task.fn()
         except BaseException as exc:  # delivered to the GUI thread, never lost
-            if not isinstance(exc, Cancelled) and not _is_user_error(exc):
+            if not (isinstance(exc, Cancelled) or task.cancelled or _is_user_error(exc)):
                 log.error("task %s failed:\n%s", task.label or task.fn, traceback.format_exc())
             self._finished.emit(task, False, exc)
         else:

@@ -361,9 +361,13 @@ def photos(app: object, window: object, ctx: object) -> None:
     while len(dialog.photos.entries) < 6 or dialog.photos.pending():
         pump(app, 0.005)
     processed = time.perf_counter() - started
+    done: list[float] = []
+    dialog.saved.connect(lambda _id: done.append(time.perf_counter()))
     dialog.save()
+    while not done:
+        pump(app, 0.002)
+    saved = done[0] - started
     ctx.runner.wait_idle(30)  # type: ignore[attr-defined]
-    saved = time.perf_counter() - started
     stall = watch.stop()
     print(
         f"visit + 6 photos:   form free after {free * 1000:.0f} ms; photos processed {processed:.2f} s; "

@@ -152,6 +152,13 @@ def _row(values: Any) -> HouseholdRow:
     return HouseholdRow(*values)
 
 
+def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run a read on the driver's own cursor: sqlite3 releases the interpreter lock while it
+    steps, and skipping SQLAlchemy's per-row processing keeps the worker from holding the lock
+    for long stretches while the GUI thread waits to paint."""
+    return conn.connection.driver_connection.execute(sql, params).fetchall()  # type: ignore[union-attr]
+
+
 def household_keys(
     db: Database,
     scope: Scope = Scope(),
@@ -160,13 +167,24 @@ def household_keys(
     descending: bool = False,
 ) -> list[int]:
     """The row keys of every matching household, in display order (cheap: one int per row)."""
+    with db.read() as conn:
+        return household_keys_on(conn, scope, filters, sort_key, descending)
+
+
+def household_keys_on(
+    conn: Connection,
+    scope: Scope = Scope(),
+    filters: HouseholdFilters = HouseholdFilters(),
+    sort_key: str | None = "number",
+    descending: bool = False,
+) -> list[int]:
+    """``household_keys`` on a connection the caller holds (so it can interrupt a long sort)."""
     query = _build(scope, filters)
     sql = (
         f"SELECT h.rowid FROM household h WHERE {' AND '.join(query.where)} "
         f"{_order(sort_key, descending, filters)}"
     )
-    with db.read() as conn:
-        return [r[0] for r in conn.exec_driver_sql(sql, query.params)]
+    return [r[0] for r in _fetch(conn, sql, query.params)]
 
 
 def rows_for_keys(db: Database, keys: list[int], today: date | None = None) -> list[HouseholdRow]:
@@ -185,7 +203,7 @@ def rows_for_keys_on(
         "WHERE h.rowid IN (SELECT value FROM json_each(:keys))"
     )
     params = {"keys": json.dumps(keys), "today": (today or date.today()).isoformat()}
-    found = {r[0]: _row(r) for r in conn.exec_driver_sql(sql, params)}
+    found = {r[0]: _row(r) for r in _fetch(conn, sql, params)}
     return [found[k] for k in keys if k in found]
 
 
@@ -208,7 +226,7 @@ def list_households(
     )
     params = {**query.params, "limit": limit, "offset": offset}
     with db.read() as conn:
-        return [_row(r) for r in conn.exec_driver_sql(sql, params)]
+        return [_row(r) for r in _fetch(conn, sql, params)]
 
 
 def count_households(
@@ -221,4 +239,4 @@ def count_households(
     query = _build(Scope(township_code, village_code, group_code), filters)
     sql = f"SELECT COUNT(*) FROM household h WHERE {' AND '.join(query.where)}"
     with db.read() as conn:
-        return int(conn.exec_driver_sql(sql, query.params).scalar_one())
+        return int(_fetch(conn, sql, query.params)[0][0])

@@ -6,11 +6,14 @@ from desktop.core.database import Database
 
 
 def pending_change_count(db: Database) -> int:
-    """Change-log entries written on this laptop that the county has not acknowledged yet."""
+    """Change-log entries written on this laptop that the county has not acknowledged yet.
+
+    Only this laptop's own entries are ever unacknowledged: changes that arrive from the county
+    are stored already acknowledged (desktop/sync/exchange.py). So counting ``acked = 0`` alone
+    gives the answer from the covering index on ``acked`` — tens of milliseconds over millions
+    of entries, where also filtering on ``device_id`` would read every row.
+    """
     with db.read() as conn:
-        device = conn.exec_driver_sql("SELECT device_id FROM device_state WHERE id = 1").scalar()
         return int(
-            conn.exec_driver_sql(
-                "SELECT COUNT(*) FROM change_log WHERE device_id = ? AND acked = 0", (device,)
-            ).scalar_one()
+            conn.exec_driver_sql("SELECT COUNT(*) FROM change_log WHERE acked = 0").scalar_one()
         )

@@ -8,6 +8,7 @@ when the view asks for a row that is not loaded yet; until then the row shows a 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,11 +26,12 @@ from desktop.core.queries.households import (
     HouseholdFilters,
     HouseholdRow,
     Scope,
-    household_keys,
+    count_households,
+    household_keys_on,
     list_households,
     rows_for_keys,
 )
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.tasks import Task, TaskRunner
 
 PAGE_SIZE = 200
 MAX_PAGES = 60  # ~12,000 rows kept; older pages are dropped and refetched if scrolled back to
@@ -38,6 +40,25 @@ Index = QModelIndex | QPersistentModelIndex
 
 RED = QColor("#c62828")
 ORANGE = QColor("#b26a00")
+BRUSHES = {"red": QBrush(RED), "orange": QBrush(ORANGE)}
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_USER = Qt.ItemDataRole.UserRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+HANDLED_ROLES = frozenset(int(r) for r in (_DISPLAY, _FOREGROUND, _TOOLTIP, _USER, _ALIGN))
+CENTRED = int(Qt.AlignmentFlag.AlignCenter)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One row as the view shows it, prepared on the worker: painting only indexes tuples."""
+
+    row: HouseholdRow
+    texts: tuple[str, ...]
+    colours: tuple[str | None, ...]
+    tips: tuple[str | None, ...]
 
 
 @dataclass(frozen=True)
@@ -102,8 +123,14 @@ class HouseholdTableModel(QAbstractTableModel):
         self.search_fn = search_fn
         self.columns = columns()
         self.query = HouseholdQuery()
-        self._keys: list[int] = []
-        self._pages: OrderedDict[int, list[HouseholdRow]] = OrderedDict()
+        self._keys: list[int] | None = []  # None until the worker has listed them
+        self._count = 0
+        self._worker_keys: tuple[int, list[int]] | None = None  # written on the worker
+        self._interrupt_lock = threading.Lock()
+        self._listing: tuple[int, Any] | None = None  # (generation, sqlite3 connection)
+        self._keys_task: Task | None = None
+        self._pages: OrderedDict[int, list[Line]] = OrderedDict()
+        self._last_page = -1
         self._requested: set[int] = set()
         self._generation = 0
         self.today = date.today()
@@ -111,53 +138,105 @@ class HouseholdTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ queries
     def set_query(self, query: HouseholdQuery) -> None:
-        """Ask the worker for a new result; the view keeps showing the old one until it comes."""
+        """Ask the worker for a new result; the view keeps showing the old one until it comes.
+
+        The first answer is the count and the first page (LIMIT: quick even at 100,000 rows);
+        the ordered keys of every row follow in a second task, queued before any page request
+        can be, so later pages are fetched by key.
+        """
         self.query = query
         self._generation += 1
         generation = self._generation
         db, search_fn, today = self.db, self.search_fn, self.today
+        scope = query.scope
+        self._stop_listing()
 
-        def work() -> tuple[list[int], list[HouseholdRow]]:
-            filters = query.filters
+        def effective() -> tuple[HouseholdFilters, str | None, int | None]:
+            filters = replace(query.filters, today=today)
             text = query.search_text.strip()
             sort_key = query.sort_key
-            if text:
-                ids = search_fn(db, text, query.scope.village_code)
-                filters = replace(filters, household_ids=tuple(ids), today=today)
-                if sort_key == "number" and not query.descending:
-                    sort_key = None  # relevance order for search results
-                if len(ids) <= PAGE_SIZE:  # every hit fits one page: one query answers it
-                    scope = query.scope
-                    rows = list_households(
-                        db,
-                        scope.village_code,
-                        scope.group_code,
-                        filters,
-                        sort_key,
-                        query.descending,
-                        0,
-                        PAGE_SIZE,
-                        scope.township_code,
-                    )
-                    return [r.key for r in rows], rows
-            keys = household_keys(db, query.scope, filters, sort_key, query.descending)
-            first = rows_for_keys(db, keys[:PAGE_SIZE], today)
-            return keys, first
+            if not text:
+                return filters, sort_key, None
+            ids = search_fn(db, text, scope.village_code)
+            if sort_key == "number" and not query.descending:
+                sort_key = None  # relevance order for search results
+            return replace(filters, household_ids=tuple(ids)), sort_key, len(ids)
 
-        def done(result: tuple[list[int], list[HouseholdRow]]) -> None:
+        plan: dict[str, Any] = {}
+
+        def first_page() -> tuple[int, list[Line]]:
+            filters, sort_key, hits = effective()
+            plan.update(filters=filters, sort_key=sort_key)
+            rows = list_households(
+                db,
+                scope.village_code,
+                scope.group_code,
+                filters,
+                sort_key,
+                query.descending,
+                0,
+                PAGE_SIZE,
+                scope.township_code,
+            )
+            if hits is not None and hits <= PAGE_SIZE:
+                count = len(rows)  # every hit is on this page
+            elif len(rows) < PAGE_SIZE:
+                count = len(rows)
+            else:
+                count = count_households(
+                    db, scope.village_code, scope.group_code, filters, scope.township_code
+                )
+            return count, self.lines(rows)
+
+        def all_keys() -> list[int]:
+            with db.read() as conn:
+                with self._interrupt_lock:
+                    self._listing = (generation, conn.connection.driver_connection)
+                try:
+                    keys = household_keys_on(
+                        conn, scope, plan["filters"], plan["sort_key"], query.descending
+                    )
+                finally:
+                    with self._interrupt_lock:
+                        self._listing = None
+            self._worker_keys = (generation, keys)
+            return keys
+
+        def keys_done(keys: list[int]) -> None:
+            if generation == self._generation:
+                self._keys = keys
+
+        def done(result: tuple[int, list[Line]]) -> None:
             if generation != self._generation:
                 return
-            keys, first = result
+            count, first = result
             self.beginResetModel()
-            self._keys = keys
+            self._count = count
+            self._keys = [line.row.key for line in first] if count <= PAGE_SIZE else None
             self._pages.clear()
             self._requested.clear()
-            if keys:
+            self._last_page = -1
+            if first:
                 self._pages[0] = first
             self.endResetModel()
-            self.loaded.emit(len(keys))
+            self.loaded.emit(count)
+            if self._keys is None:
+                self._keys_task = self.runner.submit(
+                    all_keys, keys_done, self._failed, key=f"household-keys-{id(self)}"
+                )
 
-        self.runner.submit(work, done, self._failed, key=f"household-query-{id(self)}")
+        self.runner.submit(first_page, done, self._failed, key=f"household-query-{id(self)}")
+
+    def _stop_listing(self) -> None:
+        """A newer query makes the running listing of every key useless: interrupt its SQL so
+        the worker turns to the new query at once (typing right after clearing the search)."""
+        with self._interrupt_lock:
+            listing = self._listing
+            if listing is not None and listing[0] != self._generation:
+                listing[1].interrupt()
+        if self._keys_task is not None:
+            self._keys_task.cancel()
+            self._keys_task = None
 
     def refresh(self) -> None:
         """Re-run the current query (after an edit or an import)."""
@@ -171,35 +250,48 @@ class HouseholdTableModel(QAbstractTableModel):
         self.runner.failed.emit(self.last_error)
 
     # ------------------------------------------------------------------ paging
-    def _row(self, row: int) -> HouseholdRow | None:
+    def _line(self, row: int) -> Line | None:
         page_no, offset = divmod(row, PAGE_SIZE)
         page = self._pages.get(page_no)
         if page is None:
             self._request(page_no)
             return None
-        self._pages.move_to_end(page_no)
+        if page_no != self._last_page:  # keep recently viewed pages; cheap enough per page
+            self._pages.move_to_end(page_no)
+            self._last_page = page_no
         return page[offset] if offset < len(page) else None
+
+    def _row(self, row: int) -> HouseholdRow | None:
+        line = self._line(row)
+        return line.row if line is not None else None
 
     def _request(self, page_no: int) -> None:
         if page_no in self._requested:
             return
         self._requested.add(page_no)
         generation = self._generation
-        keys = self._keys[page_no * PAGE_SIZE : (page_no + 1) * PAGE_SIZE]
         db, today = self.db, self.today
+        wanted: list[int] = []
 
-        def done(rows: list[HouseholdRow]) -> None:
+        def work() -> list[Line]:
+            known = self._worker_keys
+            if known is None or known[0] != generation:
+                return []  # superseded by a newer query; its result will be dropped
+            wanted.extend(known[1][page_no * PAGE_SIZE : (page_no + 1) * PAGE_SIZE])
+            return self.lines(rows_for_keys(db, wanted, today))
+
+        def done(rows: list[Line]) -> None:
             self._requested.discard(page_no)
             if generation != self._generation:
                 return
-            if len(rows) < len(keys):  # rows vanished meanwhile: keep the row count stable
-                by_key = {r.key: r for r in rows}
-                rows = [by_key.get(k) or _gone(k) for k in keys]
+            if len(rows) < len(wanted):  # rows vanished meanwhile: keep the row count stable
+                by_key = {line.row.key: line for line in rows}
+                rows = [by_key.get(k) or self.lines([_gone(k)])[0] for k in wanted]
             self._pages[page_no] = rows
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
             first = page_no * PAGE_SIZE
-            last = min(first + len(rows), len(self._keys)) - 1
+            last = min(first + len(rows), self._count) - 1
             if last >= first:
                 self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
@@ -207,19 +299,32 @@ class HouseholdTableModel(QAbstractTableModel):
             self._requested.discard(page_no)
             self._failed(exc)
 
-        self.runner.submit(lambda: rows_for_keys(db, keys, today), done, failed)
+        self.runner.submit(work, done, failed)
+
+    def lines(self, rows: list[HouseholdRow]) -> list[Line]:
+        """Texts, colours and tips of rows (pure Python: runs on the worker)."""
+        keys = [c.key for c in self.columns]
+        return [
+            Line(
+                row,
+                tuple(self._display(row, k) for k in keys),
+                tuple(self._colour(row, k) for k in keys),
+                tuple(self._tooltip(row, k) for k in keys),
+            )
+            for row in rows
+        ]
 
     def is_loaded(self, row: int) -> bool:
         return row // PAGE_SIZE in self._pages
 
     def household_at(self, row: int) -> HouseholdRow | None:
-        if 0 <= row < len(self._keys):
+        if 0 <= row < self._count:
             return self._row(row)
         return None
 
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._keys)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
@@ -234,24 +339,24 @@ class HouseholdTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._keys):
+        # Called for every role of every visible cell on each paint: keep it to tuple lookups.
+        if role not in HANDLED_ROLES or not index.isValid():
             return None
-        column = self.columns[index.column()]
-        row = self._row(index.row())
-        if row is None:
-            if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
-                return "…"
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column.key)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._colour(row, column.key)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, column.key)
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.key in ("size", "findings"):
-            return int(Qt.AlignmentFlag.AlignCenter)
+        line = self._line(index.row()) if index.row() < self._count else None
+        column = index.column()
+        if line is None:
+            return "…" if role == _DISPLAY and column == 0 else None
+        if role == _DISPLAY:
+            return line.texts[column]
+        if role == _FOREGROUND:
+            colour = line.colours[column]
+            return BRUSHES[colour] if colour else None
+        if role == _TOOLTIP:
+            return line.tips[column]
+        if role == _USER:
+            return line.row.id
+        if role == _ALIGN and self.columns[column].key in ("size", "findings"):
+            return CENTRED
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -286,13 +391,13 @@ class HouseholdTableModel(QAbstractTableModel):
         cutoff = (self.today - timedelta(days=VISIT_OVERDUE_DAYS)).isoformat()
         return row.last_visit is None or row.last_visit < cutoff
 
-    def _colour(self, row: HouseholdRow, key: str) -> QBrush | None:
+    def _colour(self, row: HouseholdRow, key: str) -> str | None:
         if row.overdue_commitments and key in ("number", "head_name"):
-            return QBrush(RED)
+            return "red"
         if key == "last_visit" and self._visit_overdue(row):
-            return QBrush(ORANGE)
+            return "orange"
         if key == "findings" and row.findings:
-            return QBrush(RED)
+            return "red"
         return None
 
     def _tooltip(self, row: HouseholdRow, key: str) -> str | None:
