@@ -27,12 +27,16 @@ if TYPE_CHECKING:
     from desktop.core.database import Database
 
 # Bump when the tables, triggers or keys change: the index is then dropped and rebuilt at open.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 HEAD_RELATION = "head"  # relation code of 户主 in resources/rules/codes.toml
 
 TABLES = [
     "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # own_active: the row's own state (member not voided and not left; household not voided);
+    # active: that and, for a member, its household's. relation_head: the member's relation is
+    # 户主; head_member: a household's head_member_id. With these the triggers of one table
+    # never need to read the other table (see TRIGGERS).
     """CREATE TABLE IF NOT EXISTS search_doc (
         doc INTEGER PRIMARY KEY,
         kind TEXT NOT NULL,
@@ -40,7 +44,10 @@ TABLES = [
         household_id TEXT NOT NULL,
         village TEXT NOT NULL,
         head INTEGER NOT NULL,
-        active INTEGER NOT NULL)""",
+        active INTEGER NOT NULL,
+        own_active INTEGER NOT NULL,
+        relation_head INTEGER NOT NULL,
+        head_member TEXT)""",
     "CREATE INDEX IF NOT EXISTS search_doc_household ON search_doc (household_id)",
     "CREATE INDEX IF NOT EXISTS search_doc_village ON search_doc (village)",
     """CREATE TABLE IF NOT EXISTS search_key (
@@ -75,15 +82,23 @@ def _forget(condition: str) -> list[str]:
     ]
 
 
+_MEMBER_OWN_ACTIVE = (
+    "CASE WHEN m.voided = 0 AND coalesce(m.left_reason, '') = '' AND m.left_date IS NULL "
+    "THEN 1 ELSE 0 END"
+)
+
+
 def _index_members(condition: str) -> list[str]:
-    """Index the members matching ``condition`` (on member ``m``); they must not be indexed."""
+    """Index the members matching ``condition`` (on member ``m``); they must not be indexed yet.
+    What the household says (village, head, voided) comes from the household's own doc."""
     return [
-        "INSERT INTO search_doc (kind, row_id, household_id, village, head, active) "
-        "SELECT 'm', m.id, m.household_id, coalesce(h.village_code, ''), "
-        f"CASE WHEN h.head_member_id = m.id OR m.relation = '{HEAD_RELATION}' THEN 1 ELSE 0 END, "
-        "CASE WHEN m.voided = 0 AND coalesce(m.left_reason, '') = '' AND m.left_date IS NULL "
-        "AND h.voided = 0 THEN 1 ELSE 0 END "
-        f"FROM member m JOIN household h ON h.id = m.household_id WHERE {condition}",
+        "INSERT INTO search_doc (kind, row_id, household_id, village, head, active, own_active, "
+        "relation_head) SELECT 'm', m.id, m.household_id, coalesce(hd.village, ''), "
+        f"CASE WHEN hd.head_member = m.id OR m.relation = '{HEAD_RELATION}' THEN 1 ELSE 0 END, "
+        f"CASE WHEN {_MEMBER_OWN_ACTIVE} = 1 AND coalesce(hd.own_active, 1) = 1 THEN 1 ELSE 0 END, "
+        f"{_MEMBER_OWN_ACTIVE}, CASE WHEN m.relation = '{HEAD_RELATION}' THEN 1 ELSE 0 END "
+        "FROM member m LEFT JOIN search_doc hd ON hd.row_id = m.household_id "
+        f"WHERE {condition}",
         "INSERT OR IGNORE INTO search_key (field, head, key, doc, active) "
         "SELECT json_extract(j.value, '$[0]'), d.head, json_extract(j.value, '$[1]'), d.doc, "
         "d.active FROM member m JOIN search_doc d ON d.row_id = m.id, "
@@ -99,9 +114,10 @@ def _index_members(condition: str) -> list[str]:
 def _index_households(condition: str) -> list[str]:
     """Index the households matching ``condition`` (on household ``h``)."""
     return [
-        "INSERT INTO search_doc (kind, row_id, household_id, village, head, active) "
-        "SELECT 'h', h.id, h.id, coalesce(h.village_code, ''), 1, "
-        f"CASE WHEN h.voided = 0 THEN 1 ELSE 0 END FROM household h WHERE {condition}",
+        "INSERT INTO search_doc (kind, row_id, household_id, village, head, active, own_active, "
+        "relation_head, head_member) SELECT 'h', h.id, h.id, coalesce(h.village_code, ''), 1, "
+        "CASE WHEN h.voided = 0 THEN 1 ELSE 0 END, CASE WHEN h.voided = 0 THEN 1 ELSE 0 END, "
+        f"0, h.head_member_id FROM household h WHERE {condition}",
         "INSERT OR IGNORE INTO search_key (field, head, key, doc, active) "
         "SELECT json_extract(j.value, '$[0]'), d.head, json_extract(j.value, '$[1]'), d.doc, "
         "d.active FROM household h JOIN search_doc d ON d.row_id = h.id, "
@@ -110,6 +126,22 @@ def _index_households(condition: str) -> list[str]:
         f"FROM household h JOIN search_doc d ON d.row_id = h.id WHERE {condition}",
         "INSERT INTO search_digits (rowid, phone) SELECT d.doc, search_grams(search_phone(h.phone)) "
         f"FROM household h JOIN search_doc d ON d.row_id = h.id WHERE {condition}",
+    ]
+
+
+def _restamp_members() -> list[str]:
+    """After a household (NEW) changed: its members' village, head and active flags, from the
+    flags already in their docs — the member rows themselves are not read."""
+    docs = "SELECT doc FROM search_doc WHERE household_id = NEW.id AND kind = 'm'"
+    return [
+        "UPDATE search_doc SET village = coalesce(NEW.village_code, ''), "
+        "head = CASE WHEN row_id = NEW.head_member_id OR relation_head = 1 THEN 1 ELSE 0 END, "
+        "active = CASE WHEN own_active = 1 AND NEW.voided = 0 THEN 1 ELSE 0 END "
+        "WHERE household_id = NEW.id AND kind = 'm'",
+        "UPDATE search_key SET "
+        "head = (SELECT d.head FROM search_doc d WHERE d.doc = search_key.doc), "
+        "active = (SELECT d.active FROM search_doc d WHERE d.doc = search_key.doc) "
+        f"WHERE doc IN ({docs})",
     ]
 
 
@@ -122,6 +154,9 @@ def _trigger(name: str, event: str, body: list[str]) -> str:
 MEMBER_COLUMNS = "name, id_number, phone, relation, voided, left_reason, left_date, household_id"
 HOUSEHOLD_COLUMNS = "number, phone, village_code, head_member_id, voided"
 
+# A trigger reads only its own table and the search_ tables. A trigger on household that read
+# member would break every migration that rebuilds member (Alembic's batch mode: copy, drop,
+# rename): since SQLite 3.26, ALTER TABLE RENAME refuses while any trigger names a missing table.
 TRIGGERS = {
     "search_member_insert": _trigger(
         "search_member_insert", "AFTER INSERT ON member", _index_members("m.id = NEW.id")
@@ -135,15 +170,14 @@ TRIGGERS = {
         "search_member_delete", "AFTER DELETE ON member", _forget("row_id = OLD.id")
     ),
     "search_household_insert": _trigger(
-        "search_household_insert", "AFTER INSERT ON household", _index_households("h.id = NEW.id")
+        "search_household_insert",
+        "AFTER INSERT ON household",
+        _index_households("h.id = NEW.id") + _restamp_members(),
     ),
-    # Head, village or voiding change what every member's entry says: re-index the whole household.
     "search_household_update": _trigger(
         "search_household_update",
         f"AFTER UPDATE OF {HOUSEHOLD_COLUMNS} ON household",
-        _forget("household_id = OLD.id")
-        + _index_households("h.id = NEW.id")
-        + _index_members("m.household_id = NEW.id"),
+        _forget("row_id = OLD.id") + _index_households("h.id = NEW.id") + _restamp_members(),
     ),
     "search_household_delete": _trigger(
         "search_household_delete", "AFTER DELETE ON household", _forget("household_id = OLD.id")
