@@ -35,7 +35,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 
 from desktop.core.hlc import FAR_FUTURE_MS, parse_stamp, wall_ms
 from desktop.core.i18n import _
@@ -305,11 +305,25 @@ class _RowMerger:
             self._note_summary(table, values["id"], values, group, True)
         model_table = SYNCED[table].__table__  # type: ignore[attr-defined]
         if new_rows:
-            self.uow.connection.execute(insert(model_table), new_rows)
+            # The unit of work's insert primitive, in bulk on the same connection: each value
+            # goes through its column type's own bind processor, as SQLAlchemy would store it.
+            binders = _binders(table, self.uow.connection.dialect)
+            columns = [name for name, _process in binders]
+            self.cur.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                [
+                    tuple(
+                        row.get(name) if process is None else process(row.get(name))
+                        for name, process in binders
+                    )
+                    for row in new_rows
+                ],
+            )
         for names, rows in updates.items():
-            columns: dict[str, Any] = {n: bindparam(n) for n in names if n != "_row"}
+            binds: dict[str, Any] = {n: bindparam(n) for n in names if n != "_row"}
             statement = (
-                update(model_table).where(model_table.c.id == bindparam("_row")).values(columns)
+                update(model_table).where(model_table.c.id == bindparam("_row")).values(binds)
             )
             self.uow.connection.execute(statement, rows)
 
@@ -373,6 +387,17 @@ class _RowMerger:
         for table, row_id, name in sorted(self.conflict_fields):
             self.result.conflicts.extend(record_conflicts(self.cur, table, row_id, name))
         refresh_summaries_raw(self.uow, sorted(self.summary_households))
+
+
+_BINDERS: dict[str, list[tuple[str, Any]]] = {}
+
+
+def _binders(table: str, dialect: Any) -> list[tuple[str, Any]]:
+    """(column, bind processor or None) for a synced table, as SQLAlchemy computes them."""
+    if table not in _BINDERS:
+        columns = SYNCED[table].__table__.columns  # type: ignore[attr-defined]
+        _BINDERS[table] = [(c.name, c.type._cached_bind_processor(dialect)) for c in columns]
+    return _BINDERS[table]
 
 
 def _bad_value(entry: Mapping[str, Any], bad: BadValue) -> MergeError:

@@ -94,6 +94,23 @@ def field_value(table: str, field: str, raw: str | None) -> Any:
     return converter(table, field)(data)
 
 
+@cache
+def _row_shape(table: str) -> tuple[dict[str, Converter], dict[str, Any], frozenset[str]]:
+    """Per table: converters by field, defaults of optional fields, required fields."""
+    fields = {
+        name: info
+        for name, info in SYNCED[table].model_fields.items()
+        if name not in ("id", "created_hlc")
+    }
+    defaults = {
+        name: info.get_default(call_default_factory=True)
+        for name, info in fields.items()
+        if not info.is_required()
+    }
+    required = frozenset(name for name, info in fields.items() if info.is_required())
+    return {name: converter(table, name) for name in fields}, defaults, required
+
+
 def row_values(table: str, raw: str | None) -> dict[str, Any]:
     """The Python values of an insert entry's whole-row JSON (id and stamp excluded)."""
     try:
@@ -102,15 +119,17 @@ def row_values(table: str, raw: str | None) -> dict[str, Any]:
         raise BadValue(table, "*") from exc
     if not isinstance(data, dict):
         raise BadValue(table, "*")
-    fields = SYNCED[table].model_fields
+    converters, defaults, required = _row_shape(table)
     out: dict[str, Any] = {}
     for name, value in data.items():
-        if name not in fields or name in ("id", "created_hlc"):
+        check = converters.get(name)
+        if check is None:
             raise BadValue(table, name)
-        out[name] = converter(table, name)(value)
-    for name, info in fields.items():
-        if name not in out and name not in ("id", "created_hlc"):
-            if info.is_required():
+        out[name] = check(value)
+    if len(out) != len(converters):
+        for name in required:
+            if name not in out:
                 raise BadValue(table, name)
-            out[name] = info.get_default(call_default_factory=True)
+        for name, value in defaults.items():
+            out.setdefault(name, value)
     return out

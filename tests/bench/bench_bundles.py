@@ -190,6 +190,11 @@ def peak_rss_mb() -> float:
 
 def phase(kind: str, root: Path) -> None:
     """Run one phase in this (fresh) process and print its peak memory."""
+    if kind == "baseline":  # the modules imported and a network opened, nothing exchanged
+        net = reopen_network(root, ("A",))
+        print(json.dumps({"phase": kind, "seconds": 0.0, "peak_mb": peak_rss_mb()}))
+        net.close()
+        return
     net = reopen_network(root, ("A",))
     started = time.perf_counter()
     if kind == "export":
@@ -280,7 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=100_000)
     parser.add_argument("--photo-mb", type=int, default=2048)
-    parser.add_argument("--phase", choices=["export", "import"])
+    parser.add_argument("--phase", choices=["baseline", "export", "import"])
     parser.add_argument("--dir", type=Path)
     args = parser.parse_args()
     if args.phase:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -459,3 +459,32 @@ def test_a_large_merge_keeps_the_search_index_exactly_as_the_triggers_would(
     assert search_state(b) == search_state(c)
     assert search_state(b)[2] == search_state(a)[2]  # every trigger is back
     assert [hit.member_name for hit in search(b, "户主77")] == ["户主77"]
+
+
+def test_merged_rows_are_stored_exactly_as_the_unit_of_work_stores_them(tmp_path: Path) -> None:
+    """Merges insert in bulk on the raw connection; dates, times with zones and yes/no values
+    must land in the same text as SQLAlchemy writes them, or replicas would differ."""
+    from datetime import datetime
+
+    a, b, _c = three(tmp_path)
+    h = household_of(a)
+    with a.unit_of_work() as uow:
+        for n, moment in enumerate(
+            [
+                datetime(2024, 3, 5, 10, 20, 30, tzinfo=UTC),
+                datetime(2024, 3, 5, 10, 20, 30, 123456, tzinfo=UTC),
+            ]
+        ):
+            uow.insert(
+                "photo",
+                {
+                    "sha256": f"{n:064x}",
+                    "household_id": h,
+                    "owner_table": "household",
+                    "owner_id": h,
+                    "taken_at": moment,
+                },
+            )
+        uow.insert("visit", {"household_id": h, "visit_date": date(2024, 1, 2), "confirmed": True})
+    ship(a, b)
+    assert snapshot(a) == snapshot(b)
