@@ -25,6 +25,7 @@ from desktop.core.i18n import _
 from desktop.core.models import SYNCED
 from desktop.core.services.errors import ServiceError
 from desktop.sync.bundle import (
+    COLUMNS,
     SUFFIX,
     BundleError,
     OpenedBundle,
@@ -41,7 +42,7 @@ from desktop.sync.exchange import (
     photos_for_query,
     put_setting,
 )
-from desktop.sync.merge import ENTRY_COLUMNS, apply_entries, raw_cursor
+from desktop.sync.merge import apply_entries, raw_cursor
 from desktop.sync.photostore import photo_path
 
 PEER_KEY = "county:peer:{device}"  # last applied up-bundle of a device, and its cursor
@@ -227,14 +228,18 @@ def check_villages(
                 raise BundleError(_("数据包 {name} 的内容格式不正确，拒收。").format(name=name))
             inserted[(e["tbl"], e["row_id"])] = payload
 
+    known: dict[tuple[str, str], Mapping[str, Any] | None] = {}
+
     def row(table: str, row_id: str) -> Mapping[str, Any] | None:
         if (table, row_id) in inserted:
             return inserted[(table, row_id)]
         if table not in SYNCED:
             return None
-        found = conn.execute(text(f"SELECT * FROM {table} WHERE id = :i"), {"i": row_id}).mappings()
-        first = found.first()
-        return dict(first) if first is not None else None
+        if (table, row_id) not in known:
+            found = conn.execute(text(f"SELECT * FROM {table} WHERE id = :i"), {"i": row_id})
+            first = found.mappings().first()
+            known[(table, row_id)] = dict(first) if first is not None else None
+        return known[(table, row_id)]
 
     def village_of_household(household_id: Any) -> str | None:
         found = row("household", str(household_id)) if household_id else None
@@ -362,14 +367,17 @@ def _relevant(cert: dict[str, Any], cursor: int, top: int) -> tuple[str, dict[st
     return where, params
 
 
-def _changes(county: County, where: str, params: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    columns = ", ".join(f"c.{c}" for c in ENTRY_COLUMNS)
+def _changes(county: County, where: str, params: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
+    """The entries for a down-bundle in the bundle's column order, streamed as tuples."""
+    columns = ", ".join(f"c.{c}" for c in COLUMNS)
     with county.db.read() as conn:
-        rows = conn.execute(
-            text(f"SELECT {columns} FROM change_log c {where} ORDER BY c.server_seq"), params
-        )
-        for row in rows.mappings():
-            yield dict(row)
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        cursor.arraysize = 2000
+        cursor.execute(f"SELECT {columns} FROM change_log c {where} ORDER BY c.server_seq", params)
+        while batch := cursor.fetchmany():
+            yield from batch
 
 
 def county_now() -> str:
