@@ -85,7 +85,6 @@ class FormWidget(QWidget):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
         outer.addLayout(grid)
-        outer.addStretch(1)
         row, col = 0, 0
         for spec in specs:
             span = min(spec.span, columns)
@@ -142,7 +141,9 @@ class FormWidget(QWidget):
             return combo
         line = QLineEdit()
         if spec.kind == "date":
-            line.setPlaceholderText(_(spec.placeholder) if spec.placeholder else "2024-03-05")
+            line.setPlaceholderText(
+                _(spec.placeholder) if spec.placeholder else _("例如 2024-03-05")
+            )
         elif spec.placeholder:
             line.setPlaceholderText(_(spec.placeholder))
         line.textChanged.connect(self._emit_changed)

@@ -124,7 +124,12 @@ def test_member_edit_checks_id_live_and_confirms_warnings(
     assert view.detail.household["size"] == 3
 
 
+def pending(window: MainWindow) -> int:
+    return int(window.pending_label.text().split()[0])
+
+
 def test_member_leaves_and_undo_restores(window: MainWindow) -> None:
+    before = pending(window)
     view = open_first(window)
     view.tabs.setCurrentWidget(view.members)
     view.members.table.selectRow(1)
@@ -137,6 +142,7 @@ def test_member_leaves_and_undo_restores(window: MainWindow) -> None:
     left = [m for m in view.detail.members if m["left_reason"]]
     assert left and left[0]["left_date"] == date(2024, 5, 1)
     assert "婚出" in view.members.model.index(1, 8).data()
+    assert pending(window) > before  # the status bar counts the new, unsent changes
     assert window.undo_action.isEnabled()
     window.undo_action.trigger()
     settle(window.ctx)

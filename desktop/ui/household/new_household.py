@@ -140,6 +140,10 @@ class NewHouseholdDialog(QDialog):
 
     # ------------------------------------------------------------------ places
     def _on_villages(self, rows: list[tuple[str, str, str]]) -> None:
+        if not rows:
+            self.message.setText(
+                _("本机还没有行政村。请先导入建档立卡名册，或与县里同步一次，再新增农户。")
+            )
         self.form.set_options(
             "village_code", [(None, "")] + [(c, f"{t} {n}".strip()) for c, n, t in rows]
         )
