@@ -1,17 +1,17 @@
-"""Where this laptop (or the county) keeps photo files: named by their SHA-256, deduplicated.
+"""Where this laptop (or the county) keeps photo files: the core's content-addressed store.
 
-The database holds only a photo's hash; the bytes live in ``<database stem>-photos/ab/abcd….jpg``
-beside the database file, so a bundle can stream them in and out without touching SQLite.
+Bundles stream photos straight between a payload and ``<database stem>-photos/ab/abcd….jpg``;
+this module only names the place, so sync and the core cannot disagree about it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.core.photos import PhotoStore, store_dir
 
-def store_dir(db_path: Path) -> Path:
-    return db_path.with_name(f"{db_path.stem}-photos")
+__all__ = ["photo_path", "store_dir"]
 
 
 def photo_path(db_path: Path, sha256: str) -> Path:
-    return store_dir(db_path) / sha256[:2] / f"{sha256}.jpg"
+    return PhotoStore.for_database(db_path).path(sha256)
