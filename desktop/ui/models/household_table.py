@@ -34,6 +34,7 @@ from desktop.core.queries.households import (
 from desktop.ui.tasks import Task, TaskRunner
 
 PAGE_SIZE = 200
+SEARCH_LIMIT = 100  # the best hits; typing one more character narrows them
 MAX_PAGES = 60  # ~12,000 rows kept; older pages are dropped and refetched if scrolled back to
 
 Index = QModelIndex | QPersistentModelIndex
@@ -98,7 +99,7 @@ def core_search(db: Database, text: str, village_code: str | None) -> list[str]:
     """Household ids for the search box, best match first (the core's search)."""
     from desktop.core.search import search
 
-    hits = search(db, text, limit=200, village_code=village_code)
+    hits = search(db, text, limit=SEARCH_LIMIT, village_code=village_code)
     seen: dict[str, None] = {}
     for hit in hits:
         seen.setdefault(hit.household_id, None)
