@@ -212,8 +212,7 @@ class NewHouseholdDialog(QDialog):
         }
 
     def flush_draft(self) -> None:
-        self.keeper.mark_dirty()
-        self.keeper.save_now()
+        self.keeper.save_now()  # only if something was typed since the last save
 
     def save(self) -> None:
         values, problems = self.form.values()

@@ -134,8 +134,7 @@ class VisitDialog(QDialog):
         self.state.setText(_("已恢复上次没有保存的内容。"))
 
     def flush_draft(self) -> None:
-        self.keeper.mark_dirty()
-        self.keeper.save_now()
+        self.keeper.save_now()  # only if something was typed since the last save
 
     # ------------------------------------------------------------------ saving
     def save(self) -> None:
