@@ -363,6 +363,12 @@ class HouseholdTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self.columns) or self.columns[column].sort_key is None:
             return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (self.columns[column].sort_key, descending) == (
+            self.query.sort_key,
+            self.query.descending,
+        ):
+            return  # e.g. the view announcing its initial order: nothing to re-run
         self.set_query(
             replace(
                 self.query,
