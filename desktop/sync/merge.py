@@ -19,8 +19,11 @@ they all end in the same state whatever order the entries arrive in:
 * Append-only tables are rows that are only inserted and voided, so the above is a union; voids
   are field writes (tombstones) and an edit to a voided row still applies by LWW.
 
-Writes go through the unit of work's merge primitives in the caller's one transaction; bulk paths
-use the same connection's cursor for the local bookkeeping tables (change log, stamps, conflicts).
+Everything happens in the caller's unit of work, in its one transaction (the guard triggers see an
+active unit of work). Updates use its ``write_raw``-style statements; new rows, the change log,
+stamps and conflicts are written in bulk on the same connection's cursor, new rows through their
+columns' own SQLAlchemy bind processors so they are stored byte for byte as the unit of work
+stores them. Large batches re-index search in bulk (:mod:`desktop.sync.bulk_index`).
 """
 
 from __future__ import annotations
