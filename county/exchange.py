@@ -14,11 +14,13 @@ server_seq it reported applying), excluding its own, signed by the county and en
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from county.data import County, CountyError
 from desktop.core.i18n import _
@@ -39,6 +41,7 @@ from desktop.sync.exchange import (
     ImportReport,
     Outcome,
     get_setting,
+    integrity_message,
     photos_for_query,
     put_setting,
 )
@@ -86,6 +89,8 @@ def _apply_file(county: County, path: Path, from_held: bool = False) -> tuple[Ou
             return _apply_opened(county, path, opened, from_held), device
     except (BundleError, ServiceError) as exc:
         return Outcome(path, "refused", str(exc)), None
+    except (sqlite3.IntegrityError, IntegrityError) as exc:
+        return Outcome(path, "refused", integrity_message(path.name, exc)), None
 
 
 def _retry_held(county: County, device: str, report: ImportReport) -> None:

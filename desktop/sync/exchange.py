@@ -15,12 +15,14 @@ which of our changes the county holds; that lets us drop acknowledged bundles.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from desktop.core.database import Database
 from desktop.core.i18n import _
@@ -77,6 +79,15 @@ class ExportReport:
     changes: int
     photos: int
     missing_photos: list[str] = field(default_factory=list)
+
+
+def integrity_message(name: str, exc: Exception) -> str:
+    """A bundle whose rows collide with rows already here (e.g. a household number two laptops
+    both used): the whole bundle is refused, nothing applied, and the sentence says so."""
+    detail = str(getattr(exc, "orig", exc)).splitlines()[0][:120]
+    return _("数据包 {name} 与已有的数据冲突（例如户编号重复：{detail}），整包拒收。").format(
+        name=name, detail=detail
+    )
 
 
 # --------------------------------------------------------------------------------- settings
@@ -305,6 +316,8 @@ def _import_one(
             return _apply_down(db, path, opened, cert, device, from_held)
     except (BundleError, ServiceError) as exc:
         return Outcome(path, "refused", str(exc))
+    except (sqlite3.IntegrityError, IntegrityError) as exc:
+        return Outcome(path, "refused", integrity_message(path.name, exc))
 
 
 def _apply_down(

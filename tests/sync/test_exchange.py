@@ -394,3 +394,14 @@ def test_a_laptop_refuses_a_bundle_not_meant_for_it(net: Network) -> None:
     [outcome] = import_bundles(net.laptops["A"], [for_b]).outcomes
     assert outcome.status == "refused" and "不是加密给本机" in outcome.message
     assert households(net.laptops["A"]) == [f"{VILLAGE}0001"]
+
+
+def test_rows_that_collide_with_existing_ones_refuse_the_bundle(net: Network) -> None:
+    """Two laptops both used one household number: the second bundle is refused whole, with a
+    sentence naming the clash, and the county keeps the first."""
+    seed_households(net.laptops["A"], 1)
+    seed_households(net.laptops["B"], 1)  # same number, another row id
+    assert net.apply(net.export("A")).ok
+    [bundle] = net.export("B")
+    message = refused(net, bundle, "户编号重复")
+    assert "UNIQUE" in message
