@@ -317,3 +317,43 @@ def test_commands(
     bad_rules.write_text("[poverty_line\n", encoding="utf-8")
     code, _, err = run(["today", *common, "--rules", str(bad_rules)], capsys)
     assert code == 1 and "第1行" in err
+
+
+def test_doorstep_check_keeps_registry_findings(
+    db: Database, village: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`doorstep check` rewrites the data-check findings but not the registry matches, which
+    only an import (refresh_registry_findings) rewrites; the report names the list."""
+    from desktop.core.rules.checks import check_household
+    from desktop.core.rules.cli_command import register_check_command
+    from desktop.core.rules.rule_codes import title_of
+
+    hid = make_household(db, village, members=[adult("孙八")])
+    path = tmp_path / "村干部.csv"
+    path.write_text(f"姓名,身份证号\n孙八,{member_id_number(db, hid)}\n", encoding="utf-8")
+    assert import_registry(db, "cadre", path).matches == 1
+
+    def registry_rules() -> list[str]:
+        with db.read() as conn:
+            return [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT rule FROM finding WHERE rule LIKE 'registry.%'"
+                )
+            ]
+
+    parser = argparse.ArgumentParser(prog="doorstep")
+    register_check_command(parser.add_subparsers(dest="command"))
+    assert run_handler(parser.parse_args(["check", "--db", str(tmp_path / "doorstep.db")])) == 0
+    assert "大数据比对" not in capsys.readouterr().out  # the checks themselves never report it
+    assert registry_rules() == ["registry.cadre"]
+    with db.read() as conn:
+        others = conn.exec_driver_sql(
+            "SELECT count(*) FROM finding WHERE rule NOT LIKE 'registry.%'"
+        ).scalar()
+    assert others  # the data checks did run and store their findings beside it
+    check_household(db, hid, today=TODAY)  # the per-household save path keeps it too
+    assert registry_rules() == ["registry.cadre"]
+    assert title_of("registry.cadre") == "大数据比对：出现在村干部名单中"
+    assert title_of("registry.unknown") == "registry.unknown"
+    assert title_of("household.no_head") == "没有户主"

@@ -125,27 +125,35 @@ def _visit_dates(found: Mapping[str, str]) -> dict[str, date]:
     return result
 
 
+#: Findings kept by store_findings (mirrors targeting.registry.RULE_PREFIX; no import, no cycle).
+_NOT_REGISTRY = "rule NOT LIKE 'registry.%'"
+
+
 def store_findings(
     db: Database, findings: Sequence[Finding], household_ids: Sequence[str] | None = None
 ) -> int:
     """Replace the stored findings (all, or those of ``household_ids``) with ``findings``.
 
     The finding table is local and derived, so it is rewritten freely; callers pass the same
-    household_ids they checked so other households' findings stay. Returns rows written."""
+    household_ids they checked so other households' findings stay. Registry matches
+    (``registry.*``) are not data checks: they come from the county's imported lists and are
+    rewritten only by ``targeting.registry.refresh_registry_findings``, so they stay here.
+    Returns rows written."""
     rows = [
         (f.household_id, f.member_id, f.rule, f.severity, f.field, f.message[:400])
         for f in findings
     ]
     with db.write_connection() as conn:
         if household_ids is None:
-            conn.exec_driver_sql("DELETE FROM finding")
+            conn.exec_driver_sql(f"DELETE FROM finding WHERE {_NOT_REGISTRY}")
         else:
             ids = list(dict.fromkeys(household_ids))
             for start in range(0, len(ids), CHUNK):
                 part = ids[start : start + CHUNK]
                 marks = ",".join("?" * len(part))
                 conn.exec_driver_sql(
-                    f"DELETE FROM finding WHERE household_id IN ({marks})", tuple(part)
+                    f"DELETE FROM finding WHERE household_id IN ({marks}) AND {_NOT_REGISTRY}",
+                    tuple(part),
                 )
         if rows:
             conn.exec_driver_sql(

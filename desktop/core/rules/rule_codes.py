@@ -182,7 +182,21 @@ _ALL = (
 RULES: dict[str, RuleInfo] = {rule.code: rule for rule in _ALL}
 
 
+REGISTRY_PREFIX = "registry."
+
+
 def title_of(code: str) -> str:
-    """The rule's short title in the interface language (the code itself if unknown)."""
+    """The rule's short title in the interface language (the code itself if unknown).
+
+    ``registry.<source>`` findings come from the county's cross-check lists (targeting.registry),
+    not from this table; their title names the list."""
     info = RULES.get(code)
-    return _(info.title) if info else code
+    if info is not None:
+        return _(info.title)
+    if code.startswith(REGISTRY_PREFIX):
+        from desktop.core.targeting.eligibility import SOURCE_LABELS, source_label
+
+        source = code[len(REGISTRY_PREFIX) :]
+        if source in SOURCE_LABELS:
+            return _("大数据比对：出现在{source}中").format(source=source_label(source))
+    return code
