@@ -24,10 +24,14 @@ def encode(value: Any) -> str:
     return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
 
 
+def _default(value: Any) -> Any:
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
 def encode_row(row: dict[str, Any]) -> str:
-    return json.dumps(
-        {k: to_jsonable(v) for k, v in row.items()}, ensure_ascii=False, separators=(",", ":")
-    )
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=_default)
 
 
 @cache

@@ -103,3 +103,18 @@ def test_head_revision_constant_matches_the_migration_scripts() -> None:
     from desktop.core.migrate import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+def test_a_database_made_by_the_previous_schema_upgrades_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "previous.db"
+    with open_database(path) as db:
+        with db.unit_of_work(cadre="旧版") as uow:
+            uow.insert("region", {"code": "520102002001", "name": "老村", "level": "village"})
+        command.downgrade(alembic_config(db.engine), "-1")
+        assert current_revision(db.engine) != head_revision()
+    with open_database(path) as reopened:
+        assert current_revision(reopened.engine) == head_revision()
+        assert reopened.last_backup is not None
+        with reopened.read() as conn:
+            assert conn.exec_driver_sql("SELECT name FROM region").scalar() == "老村"
+            assert conn.exec_driver_sql("SELECT cadre FROM change_log").scalar() == "旧版"

@@ -3,6 +3,7 @@ data-check findings and drafts. None of them is written through the synced-row p
 
 from __future__ import annotations
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -23,23 +24,30 @@ class ChangeLog(SQLModel, table=True):
     """Every write leaves field-level entries here: the sync payload and the audit trail."""
 
     __tablename__ = "change_log"
+    # Indexes serve: exporting a device's own changes by seq, replaying one field's history during a
+    # merge, a household's audit trail, the county's server_seq cursor. Each index costs every write,
+    # so there are no others.
+    __table_args__ = (
+        Index("ix_change_log_device_seq", "device_id", "seq"),
+        Index("ix_change_log_row_field", "tbl", "row_id", "field"),
+    )
 
     rowid: int | None = Field(default=None, primary_key=True)
     change_id: str = Field(unique=True, max_length=80)
-    device_id: str = Field(index=True, max_length=36)
+    device_id: str = Field(max_length=36)
     seq: int
     tbl: str = Field(max_length=32)
     row_id: str = Field(max_length=36)
     household_id: str | None = Field(default=None, index=True, max_length=36)
     field: str = Field(max_length=40)  # '*' for a whole new row
     value: str | None = None  # JSON
-    hlc: str = Field(index=True, max_length=64)
+    hlc: str = Field(max_length=64)
     base_hlc: str | None = Field(default=None, max_length=64)
     op: str = Field(max_length=32)  # insert | update | void
     cadre: str = Field(default="", max_length=40)
     recorded_at: str = Field(max_length=32)  # wall-clock ISO time on the writing laptop
     server_seq: int | None = Field(default=None, index=True)
-    acked: bool = Field(default=False, index=True)
+    acked: bool = Field(default=False)
 
 
 class FieldStamp(SQLModel, table=True):

@@ -124,7 +124,7 @@ class UnitOfWork:
                 Change(table, row["id"], "insert", tuple(payload), _household_of(table, row))
             )
         if prepared:
-            self.connection.execute(insert(_table(table)), prepared)
+            bulk_insert(self.connection, table, prepared)
             self._log.extend(entries)
         return [row["id"] for row in prepared]
 
@@ -216,7 +216,7 @@ class UnitOfWork:
         current: dict[str, Any] | None,
     ) -> dict[str, Any]:
         try:
-            row = _plain_model(table).model_validate(data).model_dump()
+            row = dict(_plain_model(table).model_validate(data).__dict__)
         except ValidationError as exc:
             problems = [
                 FieldProblem(".".join(str(p) for p in err["loc"]), _pydantic_message(err))
@@ -266,7 +266,7 @@ class UnitOfWork:
 
     def flush_log(self) -> None:
         if self._log:
-            self.connection.execute(insert(_table("change_log")), self._log)
+            bulk_insert(self.connection, "change_log", self._log)
             self._log = []
 
     def save_device_state(self) -> None:
@@ -279,6 +279,35 @@ class UnitOfWork:
 
 def _table(name: str) -> Table:
     return metadata.tables[name]
+
+
+@cache
+def _insert_plan(name: str, dialect: Any) -> tuple[str, list[tuple[str, Any]]]:
+    """The INSERT statement for a table and each column's SQLAlchemy bind processor."""
+    columns = [c for c in _table(name).columns if not (c.primary_key and c.autoincrement is True)]
+    if name == "change_log":
+        columns = [c for c in columns if c.name != "rowid"]
+    sql = f"INSERT INTO {name} ({', '.join(c.name for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    return sql, [(c.name, c.type._cached_bind_processor(dialect)) for c in columns]
+
+
+def bulk_insert(connection: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows through the driver directly, converting values exactly as SQLAlchemy
+    would (dates to ISO text, booleans to 0/1). SQLAlchemy's per-row parameter handling costs
+    more than SQLite's insert itself on large imports."""
+    sql, binders = _insert_plan(table, connection.dialect)
+    params = [
+        tuple(
+            row.get(name) if proc is None or row.get(name) is None else proc(row[name])
+            for name, proc in binders
+        )
+        for row in rows
+    ]
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
 
 
 @cache
