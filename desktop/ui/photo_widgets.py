@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,7 @@ class PhotoStrip(QWidget):
                     entry.done.set()
                 return entry
 
-            self.ctx.runner.submit(work, lambda e, item=item: self._processed(e, item, known))
+            self.ctx.runner.submit(work, partial(self._processed, item=item, known=known))
         self.changed.emit()
 
     def _processed(self, entry: PhotoEntry, item: QListWidgetItem, known: set[str]) -> None:

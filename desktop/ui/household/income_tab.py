@@ -97,7 +97,7 @@ class IncomeTab(QWidget):
         inner.addLayout(row)
         layout.addWidget(box)
 
-    def size(self) -> int:
+    def household_size(self) -> int:
         return int(self.detail.household["size"]) if self.detail else 0
 
     def show_detail(self, detail: HouseholdDetail) -> None:
@@ -116,11 +116,14 @@ class IncomeTab(QWidget):
         if problems or values.get("year") is None:
             self.result.setText("")
             return
-        verdict = income_rules.assess(values["year"], values, self.size())
+        verdict = income_rules.assess(values["year"], values, self.household_size())
         capita = "—" if verdict.per_capita is None else f"{verdict.per_capita:,.0f}"
         self.result.setText(
             _("家庭纯收入 {net} 元，{size} 人，人均纯收入 {capita} 元：{message}").format(
-                net=f"{verdict.net:,.0f}", size=self.size(), capita=capita, message=verdict.message
+                net=f"{verdict.net:,.0f}",
+                size=self.household_size(),
+                capita=capita,
+                message=verdict.message,
             )
         )
         self.result.setStyleSheet(f"color: {LEVEL_COLOURS.get(verdict.level, '#333')};")
