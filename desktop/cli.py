@@ -45,7 +45,7 @@ def _language_from_argv(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doorstep",
         description=_("入户通：村干部入户走访与一户一本台账。不带子命令时打开程序。"),
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", type=Path, help=_("数据库文件路径"))
     parser.add_argument("--lang", choices=i18n.SUPPORTED_LANGUAGES, help=_("界面语言"))
     parser.add_argument("--demo", action="store_true", help=_("打开示范县（首次使用时自动生成）"))
+    if not with_commands:
+        return parser
     subparsers = parser.add_subparsers(dest="command", metavar=_("子命令"))
     for module_name, function_name in COMMAND_MODULES:
         register: Callable[[Any], None] = getattr(
@@ -128,13 +130,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     language = _language_from_argv(arguments)
     if language in i18n.SUPPORTED_LANGUAGES:
         i18n.set_language(language)
-    parser = build_parser()
-    args = parser.parse_args(arguments)
+    opening_app = not any(
+        not a.startswith("-") and not _is_option_value(arguments, i)
+        for i, a in enumerate(arguments)
+    )
+    if opening_app and not {"-h", "--help"} & set(arguments):
+        # Opening the app: skip importing every subcommand module (it costs start-up time).
+        args = build_parser(with_commands=False).parse_args(arguments)
+        from desktop.ui.app import run_app
+
+        return run_app(args.db, demo=args.demo, lang=args.lang or i18n.current_language())
+    args = build_parser().parse_args(arguments)
     if args.command is None:
         from desktop.ui.app import run_app
 
         return run_app(args.db, demo=args.demo, lang=args.lang or i18n.current_language())
     return run_handler(args)
+
+
+def _is_option_value(arguments: Sequence[str], index: int) -> bool:
+    """True when arguments[index] is the value of a preceding --db/--lang option."""
+    return index > 0 and arguments[index - 1] in ("--db", "--lang")
 
 
 def run_handler(args: argparse.Namespace) -> int:
