@@ -71,6 +71,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_centre()
         self._build_status_bar()
+        from desktop.ui.printing.hooks import add_print_menu
+
+        add_print_menu(self)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

@@ -68,6 +68,9 @@ class HouseholdView(QWidget):
             (self.history, _("变更历史")),
         ):
             self.tabs.addTab(tab, title)
+        from desktop.ui.printing.hooks import add_household_print_button
+
+        add_household_print_button(self)
         self.load()
 
     # ------------------------------------------------------------------ loading
