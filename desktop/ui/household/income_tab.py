@@ -66,7 +66,7 @@ class IncomeTab(QWidget):
         self.ctx = view.ctx
         self.detail: HouseholdDetail | None = None
         layout = QVBoxLayout(self)
-        self.model = RowsTableModel(income_columns(self.size), self)
+        self.model = RowsTableModel(income_columns(self.household_size), self)
         self.table = QTableView()
         self.table.setObjectName("income_table")
         self.table.setModel(self.model)
