@@ -71,6 +71,9 @@ class HouseholdView(QWidget):
         from desktop.ui.printing.hooks import add_household_print_button
 
         add_household_print_button(self)
+        from desktop.ui.targeting.household_tabs import add_targeting_tabs
+
+        add_targeting_tabs(self)
         self.load()
 
     # ------------------------------------------------------------------ loading
