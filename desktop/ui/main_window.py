@@ -72,8 +72,10 @@ class MainWindow(QMainWindow):
         self._build_centre()
         self._build_status_bar()
         from desktop.ui.printing.hooks import add_print_menu
+        from desktop.ui.sync.hooks import add_sync_menu
 
         add_print_menu(self)
+        add_sync_menu(self)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

@@ -28,8 +28,8 @@ from desktop.ledger.notices import DEFAULT_DAYS
 from desktop.ui.context import AppContext
 from desktop.ui.printing.jobs import (
     PrintJob,
-    notice_job,
     notice_choice,
+    notice_job,
     summary_job,
     village_book_job,
 )
