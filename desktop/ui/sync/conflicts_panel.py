@@ -137,6 +137,7 @@ class ConflictsPanel(QWidget):
         self.other_button.clicked.connect(self.save_other)
         other.addWidget(self.other_button)
         detail.addWidget(self.other_box)
+        detail.addStretch(1)  # spare height below the decision, not between its parts
         self.form: FormWidget | None = None
 
         self.empty = QLabel(_("没有需要处理的冲突。"))
