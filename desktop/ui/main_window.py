@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         ctx.runner.long_task_started.connect(self._on_long_started)
         ctx.runner.long_task_finished.connect(self._on_long_finished)
         self._update_undo()
+        from desktop.ui.targeting.hooks import add_targeting_menu
+
+        add_targeting_menu(self)
 
     # ------------------------------------------------------------------ building
     def _build_actions(self) -> None:
