@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlmodel import Session
@@ -18,6 +19,7 @@ from desktop.core import migrate, search
 from desktop.core.db import APPLICATION_ID, DatabaseError, check_file, make_engine
 from desktop.core.i18n import _
 from desktop.core.models import new_id
+from desktop.core.search import bulk as search_bulk
 from desktop.core.services import uow as uow_module
 from desktop.core.services.uow import UnitOfWork
 
@@ -112,17 +114,27 @@ class Database:
 
     @contextmanager
     def unit_of_work(
-        self, cadre: str | None = None, accept_warnings: bool = True
+        self, cadre: str | None = None, accept_warnings: bool = True, bulk: bool = False
     ) -> Iterator[UnitOfWork]:
-        """The only way to change synced data: rows and change log commit together or not at all."""
+        """The only way to change synced data: rows and change log commit together or not at all.
+
+        ``bulk``: a large batch (import, demo): the search index is rebuilt once for the touched
+        households at the end, in the same transaction, instead of by a trigger per row.
+        """
         with self.write_connection() as conn:
             work = uow_module.begin(conn, cadre)
             work.accept_warnings = accept_warnings
+            cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            suspended = search_bulk.suspend(cursor) if bulk else []
             try:
                 yield work
+                if suspended:
+                    touched = {c.household_id for c in work.changes if c.household_id}
+                    search_bulk.resume(cursor, suspended, touched)
                 work.flush_log()
                 work.save_device_state()
             finally:
+                cursor.close()
                 uow_module.end(work)
 
     def close(self) -> None:

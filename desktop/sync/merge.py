@@ -23,7 +23,7 @@ Everything happens in the caller's unit of work, in its one transaction (the gua
 active unit of work). Updates use its ``write_raw``-style statements; new rows, the change log,
 stamps and conflicts are written in bulk on the same connection's cursor, new rows through their
 columns' own SQLAlchemy bind processors so they are stored byte for byte as the unit of work
-stores them. Large batches re-index search in bulk (:mod:`desktop.sync.bulk_index`).
+stores them. Large batches re-index search in bulk (:mod:`desktop.core.search.bulk`).
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from sqlalchemy import bindparam, update
 from desktop.core.hlc import FAR_FUTURE_MS, parse_stamp, wall_ms
 from desktop.core.i18n import _
 from desktop.core.models import SYNCED
+from desktop.core.search import bulk as bulk_index
 from desktop.core.services.errors import ServiceError
 from desktop.core.services.uow import UnitOfWork
-from desktop.sync import bulk_index
 from desktop.sync.values import BadValue, field_value, row_values
 
 ENTRY_COLUMNS = (

@@ -447,7 +447,7 @@ def test_a_large_merge_keeps_the_search_index_exactly_as_the_triggers_would(
     tmp_path: Path,
 ) -> None:
     from desktop.core.search import search
-    from desktop.sync.bulk_index import BULK_ROWS
+    from desktop.core.search.bulk import BULK_ROWS
 
     a, b, c = three(tmp_path)
     seed_households(a, 120, start=10)

@@ -246,7 +246,7 @@ def _write_batch(
         rows["commitment"].extend(plan.commitments)
         rows["step_record"].extend(plan.steps)
     photo_rows = camera.photograph(batch) if camera else []
-    with db.unit_of_work(cadre=CADRE) as uow:
+    with db.unit_of_work(cadre=CADRE, bulk=True) as uow:
         for table in TABLE_ORDER:
             uow.insert_many(table, rows[table])
         if photo_rows:

@@ -76,6 +76,9 @@ def _apply(uow: UnitOfWork, plan: Plan, report: ImportReport, progress: Progress
         progress(total, total)
 
 
+BULK_HOUSEHOLDS = 50  # from this size on, search is re-indexed in bulk
+
+
 def _assignment(plan: Plan, p: HouseholdPlan) -> dict[str, Any]:
     helper = plan.helpers[p.helper_key or 0]
     return {"household_id": p.household_id, "helper_id": helper["id"], "start_date": date.today()}
@@ -131,7 +134,8 @@ def _commit(
 ) -> ImportReport:
     report = ImportReport(roster, households_in_file=len(roster.households))
     started = time.perf_counter()
-    with db.unit_of_work(cadre=cadre) as uow:
+    # A large roster re-indexes search once at the end instead of by a trigger per row.
+    with db.unit_of_work(cadre=cadre, bulk=len(roster.households) >= BULK_HOUSEHOLDS) as uow:
         first_seq = uow.next_seq
         plan = Planner(roster, load_state(uow.connection), validate).run()
         planned = time.perf_counter()

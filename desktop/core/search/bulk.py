@@ -1,8 +1,8 @@
-"""Keeping the search index right during a large merge without paying for it row by row.
+"""Keeping the search index right during a large write without paying for it row by row.
 
-The core's search index is kept by triggers on ``member`` and ``household``: fine for a cadre's
-edits, but a county applying a whole township's roster fires them tens of thousands of times. For
-a large batch the merge drops those triggers inside its own transaction (SQLite DDL is
+The search index is kept by triggers on ``member`` and ``household``: fine for a cadre's edits,
+but a roster import, the demo generator or a county applying a township's bundle fires them tens
+of thousands of times. For a large batch the writer drops those triggers inside its own transaction (SQLite DDL is
 transactional: a failed merge rolls the drop back, and other connections never see the gap),
 re-indexes the touched households in a few set-based statements from the search module's own
 SQL, and re-creates the triggers before committing.
@@ -17,19 +17,14 @@ from types import ModuleType
 BULK_ROWS = 300  # below this, the triggers are cheaper than the bookkeeping
 
 
-def _schema() -> ModuleType | None:
-    try:
-        from desktop.core.search import schema
-    except ImportError:  # pragma: no cover - search not built in this checkout
-        return None
-    needed = ("TRIGGERS", "_forget", "_index_households", "_index_members")
-    return schema if all(hasattr(schema, n) for n in needed) else None
+def _schema() -> ModuleType:
+    from desktop.core.search import schema
+
+    return schema
 
 
 def installed_triggers(cur: sqlite3.Cursor) -> list[str]:
     schema = _schema()
-    if schema is None:
-        return []
     present = {
         name for (name,) in cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     }
@@ -48,13 +43,13 @@ def resume(cur: sqlite3.Cursor, names: list[str], touched_ids: Iterable[str]) ->
     """Re-index the touched households (all their members too) and any touched member rows
     (ids of either kind: they are UUIDs), then restore the triggers."""
     schema = _schema()
-    if schema is None or not names:
+    if not names:
         return
     ids = sorted(set(touched_ids))
-    cur.execute("CREATE TEMP TABLE IF NOT EXISTS sync_touched (id TEXT PRIMARY KEY)")
-    cur.execute("DELETE FROM sync_touched")
-    cur.executemany("INSERT OR IGNORE INTO sync_touched (id) VALUES (?)", [(i,) for i in ids])
-    touched = "(SELECT id FROM sync_touched)"
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS search_touched (id TEXT PRIMARY KEY)")
+    cur.execute("DELETE FROM search_touched")
+    cur.executemany("INSERT OR IGNORE INTO search_touched (id) VALUES (?)", [(i,) for i in ids])
+    touched = "(SELECT id FROM search_touched)"
     statements = (
         schema._forget(f"household_id IN {touched} OR row_id IN {touched}")
         + schema._index_households(f"h.id IN {touched}")
@@ -62,6 +57,6 @@ def resume(cur: sqlite3.Cursor, names: list[str], touched_ids: Iterable[str]) ->
     )
     for statement in statements:
         cur.execute(statement)
-    cur.execute("DELETE FROM sync_touched")
+    cur.execute("DELETE FROM search_touched")
     for name in names:
         cur.execute(schema.TRIGGERS[name])
