@@ -29,7 +29,12 @@ from desktop.core.models import (
     StepRecord,
     Visit,
 )
+from desktop.core.targeting.exit_check import ExitChecklist
 from desktop.ledger.lookup import Place, place_of
+
+#: Households whose ledger prints the exit checklist in 帮扶成效: those who may exit (poor,
+#: relapsed) and those who did (lifted: the book shows what the exit rested on).
+CHECKLIST_STATUSES = ("poor", "relapsed", "lifted")
 
 
 @dataclass
@@ -47,6 +52,7 @@ class HouseholdFile:
     photos: list[Photo]
     steps: list[StepRecord]
     helpers: dict[str, Helper] = field(default_factory=dict)
+    exit_checklist: ExitChecklist | None = None  # 一出三不出 for households poor, relapsed, lifted
     version: str = ""
     version_time: datetime | None = None
 
@@ -153,7 +159,25 @@ def load_households(
     versions = data_versions(session, files)
     for data in files:
         data.version, data.version_time = versions[data.household.id]
+    _attach_checklists(session, files)
     return files
+
+
+def _attach_checklists(session: Session, files: Sequence[HouseholdFile]) -> None:
+    """The exit checklist, from the same facts the app shows (one bulk read for all)."""
+    from desktop.core.targeting.config import default_config
+    from desktop.core.targeting.exit_check import exit_checklist
+    from desktop.core.targeting.facts import load_facts_on
+
+    wanted = [d.household.id for d in files if d.household.status in CHECKLIST_STATUSES]
+    if not wanted:
+        return
+    config, today = default_config(), date.today()
+    by_id = {f.id: f for f in load_facts_on(session.connection(), wanted)}
+    for data in files:
+        facts = by_id.get(data.household.id)
+        if facts is not None:
+            data.exit_checklist = exit_checklist(facts, config, today)
 
 
 def _rows_of(data: HouseholdFile) -> list[tuple[str, Any]]:

@@ -21,6 +21,8 @@ from desktop.core.models import Commitment, StepRecord, Visit
 from desktop.core.rules.income import compare_to_line, net_income, per_capita, position_label
 from desktop.core.rules.rulefile import RuleFileError, default_rules
 from desktop.core.rules.validators import mask_bank_account
+from desktop.core.targeting.config import step_label
+from desktop.core.targeting.exit_check import ExitChecklist
 from desktop.ledger.household_data import HouseholdFile
 from desktop.ledger.pages import Section, SectionStart, build_pdf
 from desktop.ledger.photos import PhotoLoader, photo_grid
@@ -509,7 +511,12 @@ def _steps(data: HouseholdFile) -> list[Flowable]:
     story = _heading(_("八、识别、退出和监测程序记录"))
     if not data.steps:
         return story + [para(_("（尚无程序记录）"), "small")]
-    names = {"identification": _("识别"), "exit": _("退出"), "monitoring": _("监测")}
+    names = {
+        "identification": _("识别"),
+        "exit": _("退出"),
+        "monitoring": _("监测"),
+        "risk_clear": _("风险消除"),
+    }
     rows = [_step_row(s, names) for s in data.steps]
     story.append(
         grid_table(
@@ -538,18 +545,27 @@ def _step_row(s: StepRecord, names: dict[str, str]) -> list[object]:
             a=s.votes_for or 0, b=s.votes_against or 0, c=s.votes_abstain or 0
         )
     notice = ""
+    remarks = []
     if s.notice_start:
         notice = f"{day(s.notice_start)}\n{day(s.notice_end)}"
-    remarks = "\n".join(t for t in (s.objections, s.note) if t)
+        if s.notice_end:
+            notice += "\n" + _("（{days}天）").format(days=(s.notice_end - s.notice_start).days + 1)
+        remarks.append(
+            _("异议：{text}").format(text=s.objections) if s.objections else _("公示期间无异议")
+        )
+    elif s.objections:
+        remarks.append(_("异议：{text}").format(text=s.objections))
+    if s.note:
+        remarks.append(s.note)
     return [
         names.get(s.workflow, s.workflow),
-        s.step,
+        step_label(s.workflow, s.step),
         day(s.step_date),
         s.decided_by or "",
         _label("step_outcome", s.outcome),
         votes,
         notice,
-        remarks,
+        "\n".join(remarks),
     ]
 
 
@@ -557,6 +573,8 @@ def _outcome(data: HouseholdFile) -> list[Flowable]:
     h = data.household
     story = _heading(_("九、帮扶成效"))
     story.append(para(h.outcome or _("（未填写）")))
+    if data.exit_checklist is not None:
+        story += _exit_checklist(data.exit_checklist)
     story.append(Spacer(1, 6 * mm))
     line = "＿" * 9
     signatures = CellTable(
@@ -570,6 +588,35 @@ def _outcome(data: HouseholdFile) -> list[Flowable]:
     )
     story.append(KeepTogether([signatures]))
     return story
+
+
+def _met(met: bool | None) -> str:
+    return _("达到") if met is True else _("未达到") if met is False else _("未核实")
+
+
+def _exit_checklist(checklist: ExitChecklist) -> list[Flowable]:
+    """一出三不出 as the data stood when printed: each condition, its state and its reasons."""
+    verdict = (
+        _("“一出”条件全部达到，没有“三不出”情形。") if checklist.ready else _("暂不具备退出条件。")
+    )
+    rows: list[list[object]] = [
+        [_("一出"), item.label, _met(item.met), "\n".join(item.reasons)] for item in checklist.items
+    ]
+    rows += [
+        [_("三不出"), item.label, _("存在"), "\n".join(item.reasons)] for item in checklist.blockers
+    ]
+    return [
+        Spacer(1, 3 * mm),
+        *_subheading(_("退出条件核对（一出三不出）")),
+        para(verdict),
+        grid_table(
+            [_("类别"), _("条件"), _("情况"), _("依据")],
+            rows,
+            [0.1, 0.24, 0.1, 0.56],
+            "cccl",
+        ),
+        para(_("以上由系统根据录入的数据核对，仅供参考，以民主评议和入户核实为准。"), "small"),
+    ]
 
 
 def _photos(data: HouseholdFile, loader: PhotoLoader | None) -> list[Flowable]:

@@ -353,3 +353,53 @@ def test_row_taller_than_a_page_splits_inside_the_row(big_household, tmp_path):
     text = flat(pdftext(out))
     for n in (1, 50, 90):
         assert f"第{n}项承诺内容说明" in text
+
+
+def test_steps_print_labels_notice_periods_objections_and_the_exit_checklist(tmp_path):
+    """Step codes print as the procedure's labels; a notice step shows its length and its
+    objections (or that there were none); a 未脱贫 household's 帮扶成效 carries 一出三不出."""
+    db = open_database(tmp_path / "steps.db")
+    try:
+        built = build_village(db, tmp_path / "photos", households=1)
+        household = built.households[0]
+        with db.unit_of_work() as uow:
+            assert uow.get("household", household["id"])["status"] == "poor"
+            uow.update("household", household["id"], {"danger_grade": "D"})
+            base = {"household_id": household["id"], "workflow": "identification"}
+            uow.insert_many(
+                "step_record",
+                [
+                    {**base, "step": "apply", "step_date": date(2024, 3, 1), "outcome": "passed"},
+                    {
+                        **base,
+                        "step": "village_review",
+                        "step_date": date(2024, 3, 20),
+                        "outcome": "passed",
+                        "votes_for": 30,
+                        "votes_against": 1,
+                        "notice_start": date(2024, 3, 12),
+                        "notice_end": date(2024, 3, 18),
+                    },
+                    {
+                        **base,
+                        "step": "verify",
+                        "step_date": date(2024, 4, 10),
+                        "outcome": "returned",
+                        "notice_start": date(2024, 4, 1),
+                        "notice_end": date(2024, 4, 7),
+                        "objections": "群众反映有车",
+                    },
+                ],
+            )
+        out = print_household(db, household["number"], tmp_path / "steps.pdf")
+        assert_fonts_embedded(out)
+        text = flat(pdftext(out))
+        for label in ("户申报", "村评定", "逐级核"):
+            assert label in text
+        for code in ("apply", "village_review", "verify"):
+            assert code not in text
+        assert "（7天）" in text and "公示期间无异议" in text and "异议：群众反映有车" in text
+        assert "退出条件核对（一出三不出）" in text and "暂不具备退出条件" in text
+        assert "住房为D级危房" in text
+    finally:
+        db.close()
