@@ -44,7 +44,7 @@ def open_village(window: Any, village: tuple[str, str] | None = None) -> Any:
     return dialog
 
 
-TODAY_WIDTH = 460
+TODAY_WIDTH = 400
 
 
 def show_today(window: Any) -> TodayPanel:

@@ -211,6 +211,8 @@ class WorkflowTab(QWidget):
         self.monitoring_form = FormWidget("step_record", MONITORING_FIELDS, columns=2)
         self.form = StepForm(self.monitoring_form)
         self.form.set_values({"step_date": date.today(), "outcome": "passed"})
+        for name in ("objections", "note"):
+            self.form.widgets[name].setMaximumHeight(64)
         step_combo = self.form.widgets["step"]
         assert isinstance(step_combo, QComboBox)
         step_combo.currentIndexChanged.connect(lambda _i: self._step_changed())
