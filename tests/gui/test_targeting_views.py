@@ -308,3 +308,42 @@ def test_today_dock_lists_the_overdue_commitment_and_opens_the_household(
     panel.table.doubleClicked.emit(panel.model.index(0, 0))
     settle(window.ctx)
     assert window.tabs.currentWidget() is window.household_views[ids["household"]]
+
+
+def test_monitoring_deadline_warning_kind_refusal_and_notice_link(window: MainWindow) -> None:
+    household_id = first_with_status(window.ctx.db, "lifted")
+    view = open_tab(window, household_id)
+    tab: WorkflowTab = view.workflow_tab
+    assert tab.workflow == "monitoring"  # a 已脱贫 household: monitoring
+    assert tab.monitoring_form.isVisibleTo(tab)
+    today = date.today()
+    record(tab, "home_check", today - timedelta(days=13), decided_by="驻村工作队")
+    assert "距15天时限还剩2天" in tab.state_label.text()
+    record(tab, "consent", today - timedelta(days=12), decided_by="户主")
+    assert tab.notice_button.isVisibleTo(tab)  # 民主评议和公示 is a notice step
+    dialog = tab.print_notice()
+    assert dialog.buttons["monitoring"].isChecked()
+    dialog.close()
+    record(
+        tab,
+        "review_notice",
+        today - timedelta(days=6),
+        decided_by="村民委员会",
+        votes_for=20,
+        votes_against=1,
+        notice_start=(today - timedelta(days=11)).isoformat(),
+        notice_end=(today - timedelta(days=7)).isoformat(),
+    )
+    record(tab, "township_review", today - timedelta(days=5), decided_by="镇政府")
+    assert not tab.notice_button.isVisibleTo(tab)
+    record(tab, "county_decide", today - timedelta(days=4), decided_by="县乡村振兴局")
+    assert "监测对象类别" in tab.monitoring_form.shown_problem("monitoring_kind")
+    pick(tab.monitoring_form.widgets["monitoring_kind"], "unstable")
+    pick(tab.monitoring_form.widgets["risk_type"], "illness")
+    record(tab, "county_decide", today - timedelta(days=4), decided_by="县乡村振兴局")
+    assert tab.state is not None and tab.state.state == "completed"
+    with window.ctx.db.read() as conn:
+        kind, risk = conn.exec_driver_sql(
+            "SELECT monitoring_kind, risk_type FROM household WHERE id = ?", (household_id,)
+        ).one()
+    assert (kind, risk) == ("unstable", "illness")

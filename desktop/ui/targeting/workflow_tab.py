@@ -62,6 +62,8 @@ MONITORING_FIELDS = [
     FieldSpec("risk_type", "code:monitoring_risk", label="风险类型"),
 ]
 VOTE_FIELDS = ("votes_for", "votes_against", "votes_abstain")
+#: The printed notice (desktop.ledger.notices kind) of each procedure's notice steps.
+NOTICE_KINDS = {"identification": "entry", "exit": "exit", "monitoring": "monitoring"}
 #: The procedure a household of each status is most likely in (the cadre can pick another).
 PROCEDURE_FOR_STATUS = {"poor": "exit", "relapsed": "exit", "lifted": "monitoring"}
 NOTICE_FIELDS = ("notice_start", "notice_end", "objections")
@@ -227,6 +229,12 @@ class WorkflowTab(QWidget):
         self.message.setObjectName("workflow_message")
         self.message.setWordWrap(True)
         row.addWidget(self.message, 1)
+        self.notice_button = QPushButton(_("打印公示…"))
+        self.notice_button.setObjectName("print_notice")
+        self.notice_button.setToolTip(_("预览并打印本村的公示（公示期和异议记在这一步里）"))
+        self.notice_button.clicked.connect(self.print_notice)
+        self.notice_button.hide()
+        row.addWidget(self.notice_button)
         self.record_button = QPushButton(_("记录此步骤"))
         self.record_button.setObjectName("record_step")
         self.record_button.clicked.connect(self.record)
@@ -314,6 +322,22 @@ class WorkflowTab(QWidget):
         )
         if step is not None:
             self.record_box.setTitle(_("记录步骤：{label}").format(label=step.label))
+        self.notice_button.setVisible(bool(step and step.notice) and self.workflow in NOTICE_KINDS)
+
+    def print_notice(self) -> Any:
+        """The village's notice of this procedure, in the print preview (a notice step's
+        period and objections are then recorded here)."""
+        from desktop.ui.printing.village_dialog import VillagePrintDialog
+
+        detail = self.view.detail
+        if detail is None:
+            return None
+        code = str(detail.household["village_code"])
+        dialog = VillagePrintDialog(self.ctx, code, detail.region_names.get(code, code), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.buttons[NOTICE_KINDS[self.workflow]].setChecked(True)
+        dialog.show()
+        return dialog
 
     # ------------------------------------------------------------------ recording
     def values(self) -> dict[str, Any] | None:
