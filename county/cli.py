@@ -61,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
     outbox.set_defaults(handler=run_outbox)
 
+    roster = sub.add_parser(
+        "import", help=_("用建档立卡名册（.xlsx）建立县级数据；默认只检查不写入")
+    )
+    data_arg(roster)
+    roster.add_argument("roster", type=Path, help=_("名册文件（.xlsx）"))
+    roster.add_argument("--commit", action="store_true", help=_("检查通过的农户写入县级数据库"))
+    roster.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+    roster.set_defaults(handler=run_import)
+
     devices = sub.add_parser("devices", help=_("列出已登记的电脑"))
     data_arg(devices)
     devices.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
@@ -203,6 +212,26 @@ def run_devices(args: argparse.Namespace) -> int:
         mark = _("（已吊销）") if row["revoked"] else ""
         print(f"{row['device_id']}  {row['cadre']}  {', '.join(row['villages'])}{mark}")
     return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Seed the county from its roster, so each newly enrolled laptop receives its villages'
+    households in its first down-bundle (the same import as ``doorstep import``)."""
+    from county.data import County
+    from desktop.core.roster.importer import import_roster
+    from desktop.core.roster.xlsx import RosterFileError
+
+    with County.open(args.data) as county:
+        try:
+            report = import_roster(county.db, args.roster, commit=args.commit, cadre=_("县级"))
+        except RosterFileError as exc:
+            print(_("错误：{message}").format(message=exc), file=sys.stderr)
+            return EXIT_ERROR
+    if args.json:
+        _json_out(report.to_json())
+    else:
+        print(report.format_text())
+    return EXIT_OK if report.ok else EXIT_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -82,10 +82,10 @@ def register_sync_commands(subparsers: Any) -> None:
     sync.set_defaults(handler=run_usb_sync)
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path, create: bool = False) -> Any:
     from desktop.core.database import open_database
 
-    return open_database(path, create=False)
+    return open_database(path, create=create)
 
 
 # --------------------------------------------------------------------------------- handlers
@@ -130,7 +130,8 @@ def run_keys(args: argparse.Namespace) -> int:
 def run_enroll_request(args: argparse.Namespace) -> int:
     from desktop.sync import keys as keyring
 
-    with _open(args.db) as db:
+    # A new laptop starts here: its (empty) database is created by the request.
+    with _open(args.db, create=True) as db:
         request = keyring.enrollment_request(db, args.cadre)
     args.output.write_text(json.dumps(request, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(
