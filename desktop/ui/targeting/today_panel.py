@@ -102,7 +102,12 @@ class TodayPanel(QWidget):
         self._reload.setSingleShot(True)
         self._reload.setInterval(RELOAD_DELAY_MS)
         self._reload.timeout.connect(self.load)
-        ctx.data_changed.connect(lambda _changes: self._reload.start())
+        ctx.data_changed.connect(self._changed)
+
+    def _changed(self, _changes: object) -> None:
+        """Re-read after saves only while the list is on screen (showing it reads it anyway)."""
+        if self.isVisible():
+            self._reload.start()
 
     def load(self) -> None:
         db = self.ctx.db
