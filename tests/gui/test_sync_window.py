@@ -26,7 +26,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync.window import SyncWindow
 from desktop.ui.tasks import TaskRunner
-from tests.gui.conftest import Recorder, settle
+from tests.gui.conftest import OFFSCREEN_NOTICES, Recorder, settle
 from tests.sync.network import Network, make_network, reopen_network
 from tests.sync.replicas import VILLAGE, seed_households
 
@@ -300,3 +300,18 @@ def test_the_pending_count_opens_the_sync_window(window: MainWindow, qtbot: Any)
     lines = dialog.exchange.report_lines()
     assert "还没有登记到县里" in lines[0] and dialog.exchange.safe_label.isHidden()
     assert window.sync_action.text().startswith("同步")
+
+
+@pytest.mark.qt_log_ignore(  # the offscreen platform has no window stacking or size hints
+    "This plugin does not support raise", OFFSCREEN_NOTICES
+)
+def test_an_import_reloads_the_main_window(window: MainWindow, qtbot: Any) -> None:
+    from desktop.ui.sync.hooks import open_sync_window
+
+    dialog = open_sync_window(window)
+    settle(window.ctx)
+    assert open_sync_window(window) is dialog  # one window, brought forward again
+    with qtbot.waitSignal(window.model.loaded, timeout=5000):
+        dialog.imported.emit()
+    settle(window.ctx)
+    assert window.model.rowCount() == 30

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtPdf import QPdfDocument
@@ -279,11 +280,16 @@ class PrintPreview(QDialog):
             return target
 
         def done(path: Path) -> None:
+            if not shiboken6.isValid(self):  # closed while the copy ran: the file is saved
+                return
             self.status_label.setText(_("已保存到 {path}").format(path=path))
             self.saved.emit(str(path))
 
         def failed(exc: BaseException) -> None:
             message = _("无法保存到 {path}：{error}").format(path=target, error=describe_error(exc))
+            if not shiboken6.isValid(self):
+                self.ctx.show_error(None, message)
+                return
             self.status_label.setText(message)
             self.ctx.show_error(self, message)
 
