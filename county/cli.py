@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
     roster.set_defaults(handler=run_import)
 
+    serve = sub.add_parser("serve", help=_("运行县级服务器（在线同步、县级网页）"))
+    data_arg(serve)
+    serve.add_argument("--host", default="127.0.0.1", help=_("监听地址"))
+    serve.add_argument("--port", type=int, default=8700, help=_("监听端口"))
+    serve.add_argument(
+        "--db", default=None, help=_("数据库地址（目前只支持默认的数据文件夹内 SQLite）")
+    )
+    serve.set_defaults(handler=run_serve)
+
     devices = sub.add_parser("devices", help=_("列出已登记的电脑"))
     data_arg(devices)
     devices.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
@@ -212,6 +221,42 @@ def run_devices(args: argparse.Namespace) -> int:
         mark = _("（已吊销）") if row["revoked"] else ""
         print(f"{row['device_id']}  {row['cadre']}  {', '.join(row['villages'])}{mark}")
     return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve the county folder over HTTP until interrupted; logs are JSON lines on stderr."""
+    import uvicorn
+
+    from county.server import create_app, logs
+
+    if args.db and not _is_default_db(args.db, args.data):
+        print(
+            _(
+                "错误：暂不支持 PostgreSQL 或其他数据库地址（{url}）；"
+                "目前只能使用数据文件夹中的 county.db（不加 --db）。"
+            ).format(url=args.db),
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    logs.configure()
+    app = create_app(args.data)
+    print(
+        _("县级服务器：http://{host}:{port}/ ，登记口令在 {path}。").format(
+            host=args.host, port=args.port, path=args.data / "enroll-code"
+        ),
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return EXIT_OK
+
+
+def _is_default_db(url: str, data: Path) -> bool:
+    """``--db`` naming the folder's own SQLite file is the default; anything else is not yet."""
+    default = (data / "county.db").resolve()
+    for prefix in ("sqlite+pysqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            return Path(url[len(prefix) :]).resolve() == default
+    return False
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -82,6 +82,17 @@ def apply_bundles(county: County, files: Iterable[Path]) -> ImportReport:
     return report
 
 
+def apply_bundle(county: County, path: Path) -> tuple[ImportReport, str | None]:
+    """One bundle exactly as :func:`apply_bundles` takes it, plus the device that verifiably sent
+    it (None when refused): the server records that device's contact."""
+    report = ImportReport()
+    outcome, device = _apply_file(county, Path(path))
+    report.outcomes.append(outcome)
+    if device:
+        _retry_held(county, device, report)
+    return report, device
+
+
 def _apply_file(county: County, path: Path, from_held: bool = False) -> tuple[Outcome, str | None]:
     try:
         with open_bundle(path, [county.age_identity], county.work_dir) as opened:
@@ -306,18 +317,39 @@ def write_outboxes(county: County, out_dir: Path) -> list[WrittenBundle]:
     return written
 
 
+def down_bundle(
+    county: County, device: str, out_dir: Path, cursor: int, acked: int | None = None
+) -> WrittenBundle | None:
+    """The down-bundle the server hands a laptop online: its villages' changes after ``cursor``
+    (what the laptop says it holds) and our acknowledgement of its own changes; None when the
+    laptop already has everything (``acked``: the highest of its changes it knows we hold)."""
+    cert = county.certificate(device)
+    if cert is None or device in county.revoked():
+        raise CountyError(_("设备 {id} 没有登记或已被吊销。").format(id=device[:40]))
+    with county.db.write_connection() as conn:
+        top = number_changes(conn)
+    return _outbox_for(county, cert, Path(out_dir), top, cursor=cursor, acked=acked)
+
+
 def _outbox_for(
-    county: County, cert: dict[str, Any], out_dir: Path, top: int
+    county: County,
+    cert: dict[str, Any],
+    out_dir: Path,
+    top: int,
+    cursor: int | None = None,
+    acked: int | None = None,
 ) -> WrittenBundle | None:
     device = cert["device_id"]
     with county.db.read() as conn:
         peer = get_setting(conn, PEER_KEY.format(device=device), {"seq_to": 0, "cursor": 0})
         down = get_setting(conn, DOWN_KEY.format(device=device), {"bundle_seq": 0, "hash": ""})
-    cursor, ack = int(peer.get("cursor", 0)), int(peer.get("seq_to", 0))
+    if cursor is None:
+        cursor = int(peer.get("cursor", 0))
+    ack = int(peer.get("seq_to", 0))
     where, params = _relevant(cert, cursor, top)
     with county.db.read() as conn:
         count = conn.execute(text(f"SELECT count(*) FROM change_log c {where}"), params).scalar()
-    if not count and ack <= down.get("ack_sent", 0):
+    if not count and ack <= (down.get("ack_sent", 0) if acked is None else acked):
         return None
     number = int(down["bundle_seq"]) + 1
     header = {
@@ -391,4 +423,12 @@ def county_now() -> str:
     return now_iso()
 
 
-__all__ = ["CountyError", "apply_bundles", "number_changes", "raw_cursor", "write_outboxes"]
+__all__ = [
+    "CountyError",
+    "apply_bundle",
+    "apply_bundles",
+    "down_bundle",
+    "number_changes",
+    "raw_cursor",
+    "write_outboxes",
+]

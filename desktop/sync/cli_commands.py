@@ -51,6 +51,14 @@ def register_sync_commands(subparsers: Any) -> None:
     accept.add_argument("certificate", type=Path, help=_("证书文件"))
     accept.set_defaults(handler=run_enroll_accept)
 
+    online = enroll_sub.add_parser("online", help=_("通过县服务器在线登记本机"))
+    _db_arg(online)
+    online.add_argument("--server", required=True, help=_("县服务器地址，如 http://县里:8700"))
+    online.add_argument("--cadre", required=True, help=_("使用本机的干部姓名"))
+    online.add_argument("--villages", required=True, help=_("申请编辑的村：代码或名称，逗号分隔"))
+    online.add_argument("--code", required=True, help=_("县里给的登记口令"))
+    online.set_defaults(handler=run_enroll_online)
+
     bundle = subparsers.add_parser("bundle", help=_("导出、导入、查看数据包"))
     bundle_sub = bundle.add_subparsers(dest="bundle_command", required=True)
     export = bundle_sub.add_parser("export", help=_("把未确认的变更导出为数据包"))
@@ -80,6 +88,12 @@ def register_sync_commands(subparsers: Any) -> None:
     _db_arg(sync)
     sync.add_argument("stick", type=Path, help=_("U 盘或文件夹路径"))
     sync.set_defaults(handler=run_usb_sync)
+
+    server = subparsers.add_parser("sync", help=_("与县服务器在线同步"))
+    _db_arg(server)
+    server.add_argument("--server", required=True, help=_("县服务器地址，如 http://县里:8700"))
+    server.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+    server.set_defaults(handler=run_online_sync)
 
 
 def _open(path: Path, create: bool = False) -> Any:
@@ -297,3 +311,42 @@ def run_usb_sync(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return EXIT_OK if report.imported.ok else EXIT_ERROR
+
+
+def run_enroll_online(args: argparse.Namespace) -> int:
+    from desktop.sync.client import enroll_online
+
+    villages = [v.strip() for v in args.villages.replace("，", ",").split(",") if v.strip()]
+    # A new laptop starts here too: its (empty) database is created by the request.
+    with _open(args.db, create=True) as db:
+        cert = enroll_online(db, args.server, args.cadre, villages, args.code)
+    print(
+        _("已安装登记证书：干部 {cadre}，可编辑村 {villages}。").format(
+            cadre=cert["cadre"], villages=", ".join(cert["villages"])
+        )
+    )
+    return EXIT_OK
+
+
+def run_online_sync(args: argparse.Namespace) -> int:
+    from desktop.sync.client import sync_online
+
+    with _open(args.db) as db:
+        report = sync_online(db, args.server)
+    if args.json:
+        _json_out(
+            {
+                "synced": report.synced,
+                "uploads": [u.__dict__ for u in report.uploads],
+                "imported": [
+                    {"file": o.path.name, "status": o.status, "message": o.message}
+                    for o in report.imported.outcomes
+                ],
+                "nothing_new": report.nothing_new,
+                "error": report.error,
+            }
+        )
+    else:
+        for line in report.lines():
+            print(line)
+    return EXIT_OK if report.synced else EXIT_ERROR

@@ -1,0 +1,251 @@
+"""Online sync: the same bundles as a USB stick, carried over HTTP to the county server.
+
+One sync: check the server is our county (its signing key is the one in our certificate), bundle
+what changed and upload every unacknowledged bundle, then download the down-bundle since our
+cursor and import it (which also tells us which of our bundles the county holds, so the outbox
+is pruned). Connection failures are retried with exponential backoff; the report says "synced"
+only when the server acknowledged every upload and the download was imported.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from desktop.core.database import Database
+from desktop.core.i18n import _
+from desktop.core.services.errors import ServiceError
+from desktop.sync import keys as keyring
+from desktop.sync.bundle import bundle_name
+from desktop.sync.exchange import (
+    CURSOR_KEY,
+    ImportReport,
+    export_bundles,
+    get_setting,
+    import_bundles,
+    work_dir,
+)
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+RETRY_STATUS = {502, 503, 504}
+TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+
+
+class OnlineSyncError(ServiceError):
+    """The server could not be used; nothing on this laptop was lost or changed."""
+
+
+@dataclass
+class Upload:
+    name: str
+    status: str  # applied | duplicate | held | refused
+    message: str
+
+
+@dataclass
+class OnlineReport:
+    server: str
+    uploads: list[Upload] = field(default_factory=list)
+    imported: ImportReport = field(default_factory=ImportReport)
+    nothing_new: bool = False
+    error: str | None = None
+
+    @property
+    def synced(self) -> bool:
+        """True only when the server acknowledged every upload and we imported what it sent."""
+        return (
+            self.error is None
+            and all(u.status in ("applied", "duplicate") for u in self.uploads)
+            and self.imported.ok
+            and not self.imported.by_status("held")
+        )
+
+    def lines(self) -> list[str]:
+        out = [u.message for u in self.uploads]
+        out += [o.message for o in self.imported.outcomes]
+        if self.nothing_new:
+            out.append(_("县里没有新的数据。"))
+        if self.error:
+            out.append(self.error)
+        out.append(
+            _("已与县服务器同步完毕。")
+            if self.synced
+            else _("同步没有全部完成：上面列出了原因；本机数据都还在，稍后可以再同步。")
+        )
+        return out
+
+
+@dataclass
+class Connection:
+    """An HTTP client that retries connection failures with exponential backoff."""
+
+    server: str
+    retries: int = 4
+    backoff: float = 0.5
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.server = self.server.rstrip("/")
+        if not re.match(r"https?://", self.server):
+            raise OnlineSyncError(
+                _("服务器地址应以 http:// 或 https:// 开头：{url}").format(url=self.server)
+            )
+        self.client = httpx.Client(base_url=self.server, timeout=TIMEOUT)
+
+    def request(
+        self, method: str, path: str, body_path: Path | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One request; a file body is re-read from the start on every attempt."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if body_path is not None:
+                    with body_path.open("rb") as body:
+                        response = self.client.request(method, path, content=body, **kwargs)
+                else:
+                    response = self.client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt > self.retries:
+                    raise OnlineSyncError(
+                        _("连不上县服务器 {url}（已重试 {n} 次）：{reason}").format(
+                            url=self.server, n=self.retries, reason=type(exc).__name__
+                        )
+                    ) from None
+            else:
+                if response.status_code not in RETRY_STATUS or attempt > self.retries:
+                    return response
+            time.sleep(self.backoff * 2 ** (attempt - 1))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def detail(response: httpx.Response) -> str:
+    """The server's reason (a Chinese sentence in ``detail``), or the bare status."""
+    try:
+        found = response.json().get("detail")
+    except (ValueError, AttributeError):
+        found = None
+    if isinstance(found, str):
+        return found
+    return _("县服务器返回了错误（HTTP {status}）。").format(status=response.status_code)
+
+
+def check_server(conn: Connection, cert: dict[str, Any]) -> None:
+    response = conn.request("GET", "/health")
+    if response.status_code != 200:
+        raise OnlineSyncError(detail(response))
+    if response.json().get("signing_key") != cert["county_signing_key"]:
+        raise OnlineSyncError(
+            _("{url} 不是给本机签发证书的那个县的服务器，没有同步。").format(url=conn.server)
+        )
+
+
+# --------------------------------------------------------------------------------- sync
+def sync_online(
+    db: Database,
+    server_url: str,
+    progress: Progress | None = None,
+    retries: int = 4,
+    backoff: float = 0.5,
+) -> OnlineReport:
+    """Upload the outbox, download and import what is new; see the module docstring."""
+    cert = keyring.require_certificate(db)
+    report = OnlineReport(server_url)
+    conn = Connection(server_url, retries, backoff)
+    try:
+        check_server(conn, cert)
+        files = export_bundles(db).unacknowledged
+        for i, path in enumerate(files):
+            if progress:
+                progress("upload", i, len(files))
+            report.uploads.append(_upload(conn, path))
+        if progress:
+            progress("upload", len(files), len(files))
+            progress("download", 0, 1)
+        _download(conn, db, report)
+        if progress:
+            progress("download", 1, 1)
+    except OnlineSyncError as exc:
+        report.error = str(exc)
+    finally:
+        conn.close()
+    return report
+
+
+def _upload(conn: Connection, path: Path) -> Upload:
+    response = conn.request("POST", "/bundles", params={"name": path.name}, body_path=path)
+    if response.status_code in (200, 202):
+        body = response.json()
+        return Upload(path.name, str(body["status"]), str(body["message"]))
+    if 400 <= response.status_code < 500:
+        return Upload(path.name, "refused", detail(response))
+    raise OnlineSyncError(detail(response))
+
+
+def _download(conn: Connection, db: Database, report: OnlineReport) -> None:
+    with db.read() as c:
+        cursor = int(get_setting(c, CURSOR_KEY, {}).get("server_seq", 0))
+        acked = int(
+            c.execute(
+                text(
+                    "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE device_id = :d AND acked = 1"
+                ),
+                {"d": db.device_id},
+            ).scalar_one()
+        )
+    response = conn.request(
+        "GET", f"/devices/{db.device_id}/bundle", params={"cursor": cursor, "acked": acked}
+    )
+    if response.status_code == 204:
+        report.nothing_new = True
+        return
+    if response.status_code != 200:
+        raise OnlineSyncError(detail(response))
+    folder = work_dir(db) / "download"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = _download_name(response)
+    path = folder / name
+    path.write_bytes(response.content)
+    try:
+        report.imported = import_bundles(db, [path])
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _download_name(response: httpx.Response) -> str:
+    found = re.search(
+        r'filename="?([A-Za-z0-9_.-]+\.dsb)"?', response.headers.get("content-disposition", "")
+    )
+    return found.group(1) if found else bundle_name("county", 0)
+
+
+# --------------------------------------------------------------------------------- enroll
+def enroll_online(
+    db: Database, server_url: str, cadre: str, villages: list[str], code: str
+) -> dict[str, Any]:
+    """Ask the county server for a certificate and install it (for counties with a network)."""
+    request = keyring.enrollment_request(db, cadre)
+    conn = Connection(server_url)
+    try:
+        response = conn.request(
+            "POST",
+            "/enroll",
+            json={"request": request, "villages": villages, "enroll_code": code},
+        )
+    finally:
+        conn.close()
+    if response.status_code != 200:
+        raise OnlineSyncError(detail(response))
+    return keyring.accept_certificate(db, response.json())
+
+
+__all__ = ["OnlineReport", "OnlineSyncError", "enroll_online", "sync_online"]
