@@ -128,6 +128,10 @@ def run_search(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     language = _language_from_argv(arguments)
+    if language is None:
+        from desktop.core.preferences import saved_language
+
+        language = saved_language()  # chosen in the app's 语言 menu
     if language in i18n.SUPPORTED_LANGUAGES:
         i18n.set_language(language)
     opening_app = not any(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never read or write the developer's own preferences (e.g. a saved interface language).
+os.environ["DOORSTEP_CONFIG_DIR"] = tempfile.mkdtemp(prefix="doorstep-config-")
 
 from desktop.core.database import Database, open_database  # noqa: E402
 

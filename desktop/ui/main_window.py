@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core import codes
+from desktop.core import codes, i18n
 from desktop.core.i18n import _
+from desktop.core.preferences import save_preference
 from desktop.core.queries.households import HouseholdFilters, Scope
 from desktop.core.queries.regions import region_tree
 from desktop.core.queries.status import pending_change_count
@@ -112,12 +113,23 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.refresh_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        language_menu = file_menu.addMenu(_("界面语言"))
+        for code, label in (("zh_CN", "简体中文"), ("en", "English")):
+            action = language_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(code == i18n.current_language())
+            action.triggered.connect(lambda _checked=False, c=code: self.choose_language(c))
         edit_menu = self.menuBar().addMenu(_("编辑"))
         edit_menu.addAction(self.undo_action)
         find_action = QAction(_("查找"), self)
         find_action.setShortcut(QKeySequence.StandardKey.Find)
         find_action.triggered.connect(lambda: self.search_box.setFocus())
         edit_menu.addAction(find_action)
+
+    def choose_language(self, language: str) -> None:
+        """Saved for the next start: every window, menu and Qt dialog then opens in it."""
+        save_preference("language", language)
+        QMessageBox.information(self, _("界面语言"), _("界面语言已保存，重新打开入户通后生效。"))
 
     def _build_toolbar(self) -> None:
         bar = QToolBar(_("工具栏"))
