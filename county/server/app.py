@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.background import BackgroundTask
 
@@ -82,6 +83,20 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         status = 404 if isinstance(exc, NotFound) else 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = sorted(
+            {".".join(str(p) for p in e.get("loc", ())[1:]) or "body" for e in exc.errors()}
+        )
+        return JSONResponse(
+            {
+                "detail": _("请求的格式不对（{fields}），什么都没有改。").format(
+                    fields=", ".join(fields)
+                )
+            },
+            status_code=422,
+        )
 
     # ------------------------------------------------------------------ health
     @app.get("/health", response_model=schemas.Health, tags=["状态"])
