@@ -136,9 +136,9 @@ def _by_year(table: Mapping[int, float], year: int) -> float:
 # --------------------------------------------------------------------------- loading
 
 
-def load_rules(path: Path | str) -> Rules:
-    """Read and check a rule file; raises RuleFileError naming the line of the first problem."""
-    path = Path(path)
+def read_toml_file(path: Path) -> tuple[dict[str, Any], str]:
+    """A county-editable TOML file's document and text; every way it can be unreadable or
+    malformed becomes a RuleFileError naming the file and, where known, the line."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -148,7 +148,7 @@ def load_rules(path: Path | str) -> Rules:
     except OSError as exc:
         raise RuleFileError(path, None, _("无法读取文件：{error}").format(error=exc)) from None
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc)
         found = re.search(r"line (\d+), column (\d+)", detail)
@@ -161,6 +161,12 @@ def load_rules(path: Path | str) -> Rules:
                 column=column, detail=detail
             ),
         ) from None
+
+
+def load_rules(path: Path | str) -> Rules:
+    """Read and check a rule file; raises RuleFileError naming the line of the first problem."""
+    path = Path(path)
+    document, text = read_toml_file(path)
     return _Reader(path, text).build(document)
 
 

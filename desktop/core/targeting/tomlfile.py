@@ -9,13 +9,12 @@ or at the closest enclosing line (an inline table's key falls back to the line t
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from desktop.core.i18n import _
-from desktop.core.rules.rulefile import RuleFileError
+from desktop.core.rules.rulefile import RuleFileError, read_toml_file
 
 Where = tuple[str | int, ...]
 
@@ -77,28 +76,7 @@ class Locator:
 def read_toml(path: Path | str) -> tuple[dict[str, Any], Locator]:
     """The parsed document and its locator; unreadable or malformed files raise RuleFileError."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RuleFileError(path, None, _("文件不存在。")) from None
-    except UnicodeDecodeError:
-        raise RuleFileError(path, None, _("文件不是 UTF-8 编码的文本。请用 UTF-8 保存。")) from None
-    except OSError as exc:
-        raise RuleFileError(path, None, _("无法读取文件：{error}").format(error=exc)) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        detail = str(exc)
-        found = re.search(r"line (\d+), column (\d+)", detail)
-        line = int(found.group(1)) if found else None
-        column = found.group(2) if found else "?"
-        raise RuleFileError(
-            path,
-            line,
-            _("第{column}列不是有效的 TOML 写法（{detail}）。请检查等号、引号和方括号。").format(
-                column=column, detail=detail
-            ),
-        ) from None
+    document, text = read_toml_file(path)
     return document, Locator(path, text)
 
 
