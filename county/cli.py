@@ -286,23 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if index + 1 < len(arguments) and arguments[index + 1] in i18n.SUPPORTED_LANGUAGES:
             i18n.set_language(arguments[index + 1])
     args = build_parser().parse_args(arguments)
-    from desktop.core.db import DatabaseError
-    from desktop.core.services.errors import ServiceError
+    from desktop.cli import run_handler
 
-    try:
-        return int(args.handler(args))
-    except (DatabaseError, ServiceError) as exc:
-        print(_("错误：{message}").format(message=exc), file=sys.stderr)
-        return EXIT_ERROR
-    except FileNotFoundError as exc:
-        print(_("错误：找不到文件 {path}。").format(path=exc.filename), file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:
-        print(_("错误：{message}").format(message=exc.strerror or exc), file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(_("已取消。"), file=sys.stderr)
-        return 130
+    return run_handler(args)
 
 
 if __name__ == "__main__":
