@@ -19,9 +19,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
+def serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
     """Run ``app`` over real HTTP until the block ends; yields its base URL."""
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
     )

@@ -5,6 +5,7 @@ village on either laptop."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -132,17 +133,56 @@ def test_the_same_bundle_twice_at_once_is_applied_once(seeded_county: Path, tmp_
         assert county_changes(seeded_county) == before + 1
 
 
-def test_an_unreachable_server_is_reported_honestly(seeded_county: Path, tmp_path: Path) -> None:
-    app = create_app(seeded_county)
+def test_an_unreachable_server_is_reported_honestly_then_retried(
+    seeded_county: Path, tmp_path: Path
+) -> None:
     code = (seeded_county / "enroll-code").read_text().strip()
-    with serving(app) as url, open_database(tmp_path / "d.db") as d:
+    with serving(create_app(seeded_county)) as url, open_database(tmp_path / "d.db") as d:
         enroll_online(d, url, "赵六", [VILLAGE], code)
+    port = free_port()
     with open_database(tmp_path / "d.db") as d:
-        report = sync_online(d, f"http://127.0.0.1:{free_port()}", retries=2, backoff=0.01)
+        report = sync_online(d, f"http://127.0.0.1:{port}", retries=2, backoff=0.01)
         assert not report.synced
         assert report.error is not None and "连不上县服务器" in report.error
         assert "同步没有全部完成" in report.lines()[-1]
         assert report.uploads == []
+
+        # the server comes up while the laptop is backing off: the sync then completes
+        stop = threading.Event()
+
+        def late_server() -> None:
+            time.sleep(0.3)
+            with serving(create_app(seeded_county), port):
+                stop.wait(20)
+
+        thread = threading.Thread(target=late_server)
+        thread.start()
+        try:
+            report = sync_online(d, f"http://127.0.0.1:{port}", retries=6, backoff=0.1)
+        finally:
+            stop.set()
+            thread.join()
+        assert report.synced, report.lines()
+        assert len(households(d)) == 3
+
+
+def test_a_revoked_laptop_is_told_why_and_not_synced(seeded_county: Path, tmp_path: Path) -> None:
+    code = (seeded_county / "enroll-code").read_text().strip()
+    with serving(create_app(seeded_county)) as url, open_database(tmp_path / "e.db") as e:
+        enroll_online(e, url, "钱七", [VILLAGE], code)
+        assert sync_online(e, url).synced
+        with e.read() as conn:
+            target = conn.execute(text("SELECT id FROM household LIMIT 1")).scalar_one()
+        with e.unit_of_work() as uow:
+            uow.update("household", target, {"phone": "13700137000"})
+        before = county_changes(seeded_county)
+        assert county_main(["revoke", "--data", str(seeded_county), e.device_id]) == 0
+        report = sync_online(e, url)
+        assert not report.synced
+        assert [u.status for u in report.uploads] == ["refused"]
+        assert "已被吊销" in report.uploads[0].message
+        assert county_changes(seeded_county) == before
+        assert status(e).unacknowledged_bundles == 1  # kept: nothing is lost on the laptop
 
 
 def test_serve_refuses_a_database_url_it_does_not_support(
