@@ -23,6 +23,7 @@ from desktop.core.models.local import (
 )
 from desktop.core.models.members import Member
 from desktop.core.models.regions import REGION_LEVELS, Region
+from desktop.core.models.scoring import ScoreAnswer
 from desktop.core.models.targeting import RegistryRecord, SpotCheck
 from desktop.core.models.visits import Photo, Visit
 from desktop.core.models.workflow import StepRecord
@@ -41,6 +42,7 @@ SYNCED: dict[str, type[SyncedRow]] = {
         Photo,
         StepRecord,
         SpotCheck,
+        ScoreAnswer,
     )
 }
 
@@ -55,7 +57,9 @@ FIELD_GROUPS: dict[str, list[tuple[str, ...]]] = {
     "member": [("left_reason", "left_date")],
 }
 
-APPEND_ONLY = frozenset({"visit", "photo", "step_record", "helper_assignment", "spot_check"})
+APPEND_ONLY = frozenset(
+    {"visit", "photo", "step_record", "helper_assignment", "spot_check", "score_answer"}
+)
 
 metadata = SQLModel.metadata
 
@@ -80,6 +84,7 @@ __all__ = [
     "Photo",
     "Region",
     "RegistryRecord",
+    "ScoreAnswer",
     "StepRecord",
     "SpotCheck",
     "SyncedRow",

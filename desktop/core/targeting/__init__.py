@@ -3,6 +3,12 @@ cross-checks, spot checks and reminders. No Qt: the app and the command line cal
 
 from __future__ import annotations
 
+from desktop.core.targeting.answers import (
+    latest_answers,
+    record_score_answer,
+    saved_answers,
+    withdraw_score_answer,
+)
 from desktop.core.targeting.config import (
     ConfigStore,
     TargetingConfig,
@@ -50,14 +56,18 @@ __all__ = [
     "household_flags",
     "household_score",
     "import_registry",
+    "latest_answers",
     "rank_applicants",
+    "record_score_answer",
     "record_spot_check",
     "record_step",
     "registry_matches",
     "reload_default_config",
     "sample_results",
+    "saved_answers",
     "step_label",
     "today_view",
     "village_flags",
+    "withdraw_score_answer",
     "workflow_state",
 ]

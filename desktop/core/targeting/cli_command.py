@@ -65,6 +65,15 @@ def register_targeting_commands(subparsers: Any) -> None:
     p.add_argument(
         "--all-statuses", action="store_true", help=_("为所有户打分，而不只是识别中的申请户")
     )
+    p.add_argument(
+        "--answer",
+        action="append",
+        metavar="H:INDICATOR=OPTION",
+        help=_("先记录一项手工评定（指标、选项可写代码或名称；可重复）"),
+    )
+    p.add_argument("--by", dest="answered_by", help=_("评定人（默认本机的记录人）"))
+    p.add_argument("--date", type=date.fromisoformat, help=_("评定日期（默认今天）"))
+    p.add_argument("--note", help=_("备注"))
     p.set_defaults(handler=run_score)
 
     p = subparsers.add_parser("exitcheck", help=_("一出三不出：脱贫退出条件核对"))
@@ -264,6 +273,8 @@ def run_score(args: argparse.Namespace) -> int:
 
     config, today = _config(args), _today(args)
     with open_db(args.db) as db:
+        if args.answer:
+            _record_answers(db, args, config, today)
         ranked = rank_applicants(
             db,
             _village(db, args.village),
@@ -301,6 +312,43 @@ def run_score(args: argparse.Namespace) -> int:
     if not ranked:
         print(_("没有需要评分的申请户。"))
     return EXIT_OK
+
+
+def parse_answer(text: str) -> tuple[str, str, str]:
+    """``H:INDICATOR=OPTION`` → (household, indicator, option)."""
+    from desktop.cli import CommandError
+
+    household, colon, rest = text.partition(":")
+    indicator, equals, option = rest.partition("=")
+    if not (colon and equals and household.strip() and indicator.strip() and option.strip()):
+        raise CommandError(
+            _(
+                "“{text}”的格式不对，应写成 户编号:指标=选项，例如 520102001001010001:housing=c。"
+            ).format(text=text)
+        )
+    return household.strip(), indicator.strip(), option.strip()
+
+
+def _record_answers(db: Any, args: argparse.Namespace, config: Any, today: date) -> None:
+    """Record every ``--answer`` in one unit of work (all or none)."""
+    from desktop.core.targeting.answers import record_score_answer
+
+    parsed = [parse_answer(text) for text in args.answer]
+    resolved = [(_household(db, h)[0], i, o) for h, i, o in parsed]
+    with db.unit_of_work() as uow:
+        for household_id, indicator, option in resolved:
+            record_score_answer(
+                uow,
+                household_id,
+                indicator,
+                option,
+                args.answered_by or "",
+                args.date or today,
+                args.note,
+                rubric=config.rubric,
+            )
+    if not args.json:
+        print(_("已记录 {n} 项手工评定。").format(n=len(resolved)))
 
 
 def run_exitcheck(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from datetime import date
 from desktop.core.database import Database
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
+from desktop.core.targeting.answers import saved_answers, usable
 from desktop.core.targeting.config import TargetingConfig, config_for
 from desktop.core.targeting.eligibility import HouseholdFlags, evaluate_flags
 from desktop.core.targeting.exit_check import ExitChecklist, exit_checklist
@@ -60,9 +61,21 @@ def household_score(
     today: date | None = None,
     config: TargetingConfig | None = None,
 ) -> HouseholdScore:
-    """The rubric's score and breakdown for one household (``answers``: manual overrides)."""
+    """The rubric's score and breakdown for one household.
+
+    Hand answers saved for the household are used; ``answers`` (indicator → option) override them
+    one indicator at a time."""
     config = config or config_for(None)
-    return score(config.rubric, _one(db, household_id), today or date.today(), answers)
+    given = _with_saved(config, saved_answers(db, [household_id]).get(household_id), answers)
+    return score(config.rubric, _one(db, household_id), today or date.today(), given)
+
+
+def _with_saved(
+    config: TargetingConfig,
+    saved: Mapping[str, str] | None,
+    explicit: Mapping[str, str] | None,
+) -> dict[str, str]:
+    return {**usable(config.rubric, saved or {}), **(explicit or {})}
 
 
 def village_flags(
@@ -90,11 +103,18 @@ def rank_applicants(
 ) -> list[HouseholdScore]:
     """Score a village's applicants and rank them, most in need first.
 
-    ``answers`` maps household id → {indicator: option} for answers given by hand."""
+    Saved hand answers are used; ``answers`` maps household id → {indicator: option} that
+    override them."""
     config, today = config or config_for(None), today or date.today()
     ids = household_ids(db, village=village, statuses=statuses)
     answers = answers or {}
-    return rank([score(config.rubric, f, today, answers.get(f.id)) for f in load_facts(db, ids)])
+    saved = saved_answers(db, ids)
+    return rank(
+        [
+            score(config.rubric, f, today, _with_saved(config, saved.get(f.id), answers.get(f.id)))
+            for f in load_facts(db, ids)
+        ]
+    )
 
 
 def exit_checklists(
@@ -123,8 +143,14 @@ def evaluate_county(
     """Flags, scores and exit checklists for every household in one pass (the benchmark)."""
     config, today = config or config_for(None), today or date.today()
     facts = load_facts(db)
+    saved = saved_answers(db)
     return CountyEvaluation(
         flags=[evaluate_flags(f, config, today) for f in facts],
-        scores=rank([score(config.rubric, f, today) for f in facts]),
+        scores=rank(
+            [
+                score(config.rubric, f, today, _with_saved(config, saved.get(f.id), None))
+                for f in facts
+            ]
+        ),
         checklists=[exit_checklist(f, config, today) for f in facts],
     )
