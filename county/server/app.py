@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,7 +44,7 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     """The server for the county folder ``data_dir`` (made by ``doorstep-county init``)."""
     county = County.open(Path(data_dir))  # refuses a folder that is not a county's, before serving
     service = CountyService(county, max_upload=max_upload)
-    service.enroll_code  # noqa: B018 - make the code file now, so the operator can hand it out
+    service.enroll_code()  # made now, so the operator can hand it out before anyone enrolls
     log = logs.logger()
     county_name = str(json.loads((county.root / "county.json").read_text("utf-8")).get("name", ""))
 
@@ -149,7 +150,11 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
         """Upload one laptop bundle (the .dsb file as the body). Applied all-or-nothing; the same
         bundle again is acknowledged as already applied; a bundle that arrives before its
         predecessor is held (202) and applied when the gap closes."""
-        filename = name if name and UPLOAD_NAME.fullmatch(name) else "upload.dsb"
+        # the laptop's own file name keeps held bundles apart and in order; without one, a
+        # unique name, so two nameless held uploads never overwrite each other
+        filename = (
+            name if name and UPLOAD_NAME.fullmatch(name) else f"upload-{uuid.uuid4().hex}.dsb"
+        )
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > service.max_upload:
             raise HTTPException(413, _too_big(service.max_upload))

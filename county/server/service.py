@@ -45,7 +45,6 @@ class CountyService:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------------ enrollment
-    @property
     def enroll_code(self) -> str:
         """A secret in the data folder that a laptop must present to enroll online; made once."""
         path = self.county.root / ENROLL_CODE_FILE
@@ -54,7 +53,7 @@ class CountyService:
         return path.read_text(encoding="utf-8").strip()
 
     def enroll(self, request: Any, villages: list[str], code: str) -> dict[str, Any]:
-        if not secrets.compare_digest(code.encode(), self.enroll_code.encode()):
+        if not secrets.compare_digest(code.encode(), self.enroll_code().encode()):
             raise EnrollRefused(_("登记口令不对，请向县里核实。"))
         with self.lock:
             cert = enroll(self.county, request, villages)
