@@ -44,6 +44,7 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     """The server for the county folder ``data_dir`` (made by ``doorstep-county init``)."""
     county = County.open(Path(data_dir))  # refuses a folder that is not a county's, before serving
     service = CountyService(county, max_upload=max_upload)
+    service.clear_scratch()
     service.enroll_code()  # made now, so the operator can hand it out before anyone enrolls
     log = logs.logger()
     county_name = str(json.loads((county.root / "county.json").read_text("utf-8")).get("name", ""))

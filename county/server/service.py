@@ -61,6 +61,10 @@ class CountyService:
         return cert
 
     # ------------------------------------------------------------------ uploads
+    def clear_scratch(self) -> None:
+        """Uploads and downloads a killed server left half-way: nothing in them was applied."""
+        shutil.rmtree(self.county.work_dir / "server", ignore_errors=True)
+
     def scratch(self) -> Path:
         folder = self.county.work_dir / "server"
         folder.mkdir(parents=True, exist_ok=True)
