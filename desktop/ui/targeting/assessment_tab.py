@@ -2,8 +2,9 @@
 
 Three read-only views side by side: the eligibility flags (四进七不进) each with its evidence,
 the exit checklist (一出 items, 三不出 blockers) each with its reasons, and the rubric score with
-its breakdown. They advise a village meeting; they change nothing. Read on the worker whenever
-the household is (re)loaded, so an edit elsewhere shows here at once.
+its breakdown. They advise a village meeting; the only thing written here is a hand answer to an
+indicator the data do not show (手工评定, see answer_dialog.py). Read on the worker whenever the
+household is (re)loaded, so an edit elsewhere shows here at once.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from desktop.core.targeting import (
 )
 from desktop.core.targeting.exit_check import CheckItem
 from desktop.ui.models.rows import RowColumn, RowsTableModel
+from desktop.ui.targeting.answer_dialog import AnswerControls
 
 RED, AMBER, GREEN, GREY = "#c62828", "#b26a00", "#2e7d32", "#666666"
 
@@ -206,6 +208,11 @@ class AssessmentTab(QWidget):
         self.breakdown, self.breakdown_model = breakdown_table(self)
         self.breakdown.setObjectName("score_breakdown")
         inner.addWidget(self.breakdown)
+        self.answers = AnswerControls(
+            self.ctx, self.breakdown, self.breakdown_model, lambda: view.household_id, self
+        )
+        self.answers.saved.connect(self.load)
+        inner.addWidget(self.answers)
         layout.addWidget(score_box, 1)
         view.loaded.connect(self.load)
 

@@ -7,6 +7,8 @@ where it does. Double-clicking opens the household.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +27,7 @@ from desktop.core.i18n import _
 from desktop.core.targeting import HouseholdFlags, HouseholdScore, rank_applicants, village_flags
 from desktop.ui.context import AppContext
 from desktop.ui.models.rows import RowColumn, RowsTableModel
+from desktop.ui.targeting.answer_dialog import AnswerControls
 from desktop.ui.targeting.assessment_tab import breakdown_table, flags_html, score_text
 
 RED, GREEN = "#c62828", "#2e7d32"
@@ -91,11 +94,29 @@ class RankingPage(QWidget):
         self.breakdown, self.breakdown_model = breakdown_table(self)
         self.breakdown.setObjectName("ranking_breakdown")
         inner.addWidget(self.breakdown)
+        self.answers = AnswerControls(
+            ctx, self.breakdown, self.breakdown_model, self.chosen_household, self
+        )
+        inner.addWidget(self.answers)
         splitter.addWidget(lower)
         layout.addWidget(splitter, 1)
+        self._keep: str | None = None  # the household to show again after a re-rank
+        self._loaded = False
+        ctx.data_changed.connect(self._changed)
+
+    def chosen_household(self) -> str | None:
+        row = self.model.row_at(self.table.currentIndex().row())
+        return row["score"].household_id if row is not None else None
+
+    def _changed(self, changes: list[Any]) -> None:
+        """A hand answer saved (or undone) anywhere re-ranks the village."""
+        if self._loaded and any(c.table == "score_answer" for c in changes):
+            self.load()
 
     def load(self) -> None:
         db, village = self.ctx.db, self.village
+        self._loaded = True
+        self._keep = self.chosen_household() or self._keep
         statuses = None if self.all_box.isChecked() else ("identifying",)
         self.ctx.runner.submit(
             lambda: rank_applicants(db, village, statuses=statuses),
@@ -115,7 +136,8 @@ class RankingPage(QWidget):
             else _("本村没有{who}。").format(who=who)
         )
         if scores:
-            self.table.setCurrentIndex(self.model.index(0, 0))
+            kept = next((n for n, s in enumerate(scores) if s.household_id == self._keep), 0)
+            self.table.setCurrentIndex(self.model.index(kept, 0))
 
     def _chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = self.model.row_at(current.row())
