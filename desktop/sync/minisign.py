@@ -84,7 +84,8 @@ def _b64decode(text: str) -> bytes:
 
 
 def _key_id_hex(key_id: bytes) -> str:
-    return f"{int.from_bytes(key_id, 'little'):016X}"
+    # minisign prints the id with PRIX64: upper-case hex, no leading zeros.
+    return f"{int.from_bytes(key_id, 'little'):X}"
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:

@@ -328,3 +328,13 @@ def test_every_message_has_an_english_translation() -> None:
     ]
     assert len(messages) > 8
     assert [m for m in messages if m not in english] == []
+
+
+def test_key_ids_with_leading_zeros_print_as_minisign_does() -> None:
+    """minisign prints key ids with PRIX64 (no zero padding); ours must read the same."""
+    from desktop.sync.minisign import _key_id_hex
+
+    assert _key_id_hex(bytes([0x19, 0xB5, 0, 0, 0, 0, 0, 0])) == "B519"
+    assert (
+        _key_id_hex(bytes([0x19, 0xB5, 0xD1, 0xA0, 0x6B, 0x9E, 0x90, 0x6C])) == "6C909E6BA0D1B519"
+    )
