@@ -13,7 +13,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never read or write the developer's own preferences (e.g. a saved interface language).
 os.environ["DOORSTEP_CONFIG_DIR"] = tempfile.mkdtemp(prefix="doorstep-config-")
 
+from hypothesis import settings  # noqa: E402
+
 from desktop.core.database import Database, open_database  # noqa: E402
+
+# CI runs the property tests with a fixed seed, so a landing never depends on luck; developers
+# get fresh examples on every run.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture

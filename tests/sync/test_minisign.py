@@ -66,7 +66,9 @@ def test_public_key_string_and_pub_file(key: SigningKey) -> None:
     assert text.startswith("RW") and len(base64.b64decode(text)) == 42
     pub_file = key.public_key.pub_file_text()
     assert pub_file == f"untrusted comment: minisign public key {key.key_id_hex}\n{text}\n"
-    assert len(key.key_id_hex) == 16
+    assert 1 <= len(key.key_id_hex) <= 16 and int(key.key_id_hex, 16) == int.from_bytes(
+        key.key_id, "little"
+    )
     assert PublicKey.from_string(text) == key.public_key
     assert PublicKey.from_string(pub_file) == key.public_key
     assert generate_keypair().key_id != key.key_id
