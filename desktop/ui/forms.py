@@ -17,6 +17,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QGridLayout,
     QLabel,
     QLineEdit,
@@ -295,3 +297,29 @@ class FormWidget(QWidget):
     def shown_problem(self, name: str) -> str:
         label = self.errors.get(name)
         return label.text() if label is not None and not label.isHidden() else ""
+
+
+class FormDialog(QDialog):
+    """A small dialog around one FormWidget: 确定 checks the form and shows problems beside
+    the fields instead of closing; ``values`` holds what was accepted."""
+
+    form: FormWidget
+
+    def add_buttons(self, layout: QVBoxLayout) -> None:
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("确定"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("取消"))
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.values: dict[str, Any] = {}
+
+    def _check(self) -> None:
+        values, problems = self.form.values()
+        if problems:
+            self.form.show_problems(problems)
+            return
+        self.values = values
+        self.accept()

@@ -27,7 +27,7 @@ from desktop.core.services import visits as visit_services
 from desktop.ui.context import AppContext
 from desktop.ui.draft_keeper import DraftKeeper
 from desktop.ui.drafts import Draft
-from desktop.ui.forms import FieldSpec, FormWidget
+from desktop.ui.forms import FieldSpec, FormDialog, FormWidget
 from desktop.ui.models.rows import RowColumn, RowsTableModel
 from desktop.ui.photo_widgets import PhotoStrip
 
@@ -164,7 +164,7 @@ class CommitmentDialog(QDialog):
         super().reject()
 
 
-class DeliverDialog(QDialog):
+class DeliverDialog(FormDialog):
     """Mark a commitment delivered: the date, and whether the household signed for it."""
 
     def __init__(self, ctx: AppContext, parent: QWidget, title: str) -> None:
@@ -185,23 +185,7 @@ class DeliverDialog(QDialog):
         layout.addWidget(QLabel(_("兑现凭证照片（可选）：")))
         self.photos = PhotoStrip(ctx, self)
         layout.addWidget(self.photos)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("确定"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("取消"))
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.values: dict[str, Any] = {}
-
-    def _check(self) -> None:
-        values, problems = self.form.values()
-        if problems:
-            self.form.show_problems(problems)
-            return
-        self.values = values
-        self.accept()
+        self.add_buttons(layout)
 
 
 class CommitmentsTab(QWidget):

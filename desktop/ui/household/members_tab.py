@@ -7,8 +7,6 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
@@ -23,7 +21,7 @@ from desktop.core.queries.detail import HouseholdDetail
 from desktop.core.rules import idnumber
 from desktop.core.services import households as services
 from desktop.ui.drafts import Draft
-from desktop.ui.forms import FieldSpec, FormWidget
+from desktop.ui.forms import FieldSpec, FormDialog, FormWidget
 from desktop.ui.household.member_dialog import MemberDialog
 from desktop.ui.models.rows import RowColumn, RowsTableModel
 
@@ -65,7 +63,7 @@ def member_columns() -> list[RowColumn]:
     ]
 
 
-class LeaveDialog(QDialog):
+class LeaveDialog(FormDialog):
     """死亡 / 迁出 / 婚出 with a date: the member stays on record."""
 
     def __init__(self, parent: QWidget, name: str) -> None:
@@ -82,23 +80,7 @@ class LeaveDialog(QDialog):
         )
         self.form.set_values({"left_date": date.today()})
         layout.addWidget(self.form)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("确定"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("取消"))
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.values: dict[str, Any] = {}
-
-    def _check(self) -> None:
-        values, problems = self.form.values()
-        if problems:
-            self.form.show_problems(problems)
-            return
-        self.values = values
-        self.accept()
+        self.add_buttons(layout)
 
 
 class MembersTab(QWidget):
