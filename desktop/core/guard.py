@@ -8,6 +8,9 @@ cannot change synced data without leaving a change-log entry.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 
 def guard_trigger_sql(table: str) -> list[str]:
     message = f"{table} may only be written through the unit of work"
@@ -23,3 +26,17 @@ def guard_trigger_sql(table: str) -> list[str]:
 
 def drop_guard_sql(table: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS guard_{table}_{op}" for op in ("insert", "update", "delete")]
+
+
+def install_guards(op: Any, tables: Iterable[str]) -> None:
+    """For a migration that creates synced tables: guard each of them (Alembic's ``op``)."""
+    for table in tables:
+        for statement in guard_trigger_sql(table):
+            op.execute(statement)
+
+
+def remove_guards(op: Any, tables: Iterable[str]) -> None:
+    """The downgrade counterpart of :func:`install_guards`."""
+    for table in tables:
+        for statement in drop_guard_sql(table):
+            op.execute(statement)
