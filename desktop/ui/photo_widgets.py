@@ -53,6 +53,10 @@ class PhotoEntry:
     stored: StoredPhoto | None = None
     error: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    # Set on the GUI thread once the photo is shown in the strip. Duplicates are judged only
+    # against accepted entries: the worker sets ``stored`` before the GUI thread looks, so two
+    # copies of one photo in flight must not each see the other and both be dropped.
+    accepted: bool = False
 
     def to_draft(self) -> dict[str, Any]:
         s = self.stored
@@ -161,7 +165,6 @@ class PhotoStrip(QWidget):
 
     # ------------------------------------------------------------------ processing
     def add_paths(self, paths: list[Path]) -> None:
-        known = {e.stored.sha256 for e in self.entries if e.stored}
         store = self.store
         for path in paths:
             entry = PhotoEntry(str(path))
@@ -180,10 +183,10 @@ class PhotoStrip(QWidget):
                     entry.done.set()
                 return entry
 
-            self.ctx.runner.submit(work, partial(self._processed, item=item, known=known))
+            self.ctx.runner.submit(work, partial(self._processed, item=item))
         self.changed.emit()
 
-    def _processed(self, entry: PhotoEntry, item: QListWidgetItem, known: set[str]) -> None:
+    def _processed(self, entry: PhotoEntry, item: QListWidgetItem) -> None:
         row = self.list.row(item)
         if entry.error or entry.stored is None:
             if row >= 0:
@@ -191,8 +194,8 @@ class PhotoStrip(QWidget):
             self.entries.remove(entry)
             self._show_errors([entry.error or ""])
             return
-        if entry.stored.sha256 in known or any(
-            e is not entry and e.stored and e.stored.sha256 == entry.stored.sha256
+        if any(
+            e is not entry and e.accepted and e.stored and e.stored.sha256 == entry.stored.sha256
             for e in self.entries
         ):
             if row >= 0:
@@ -202,6 +205,7 @@ class PhotoStrip(QWidget):
                 [_("照片 {name} 已经添加过了。").format(name=Path(entry.source).name)]
             )
             return
+        entry.accepted = True
         self._decorate(item, entry)
         self.changed.emit()
 
@@ -261,6 +265,7 @@ class PhotoStrip(QWidget):
                 )
                 entry = PhotoEntry(data["source"], data.get("caption") or "", stored)
                 entry.done.set()
+                entry.accepted = True
                 self.entries.append(entry)
                 item = QListWidgetItem()
                 item.setData(Qt.ItemDataRole.UserRole, id(entry))

@@ -306,3 +306,27 @@ def test_photos_dropped_on_the_strip(window: MainWindow, tmp_path: Path) -> None
     assert dialog.photos.list.count() == 2
     dialog.reject()
     settle(window.ctx)
+
+
+def test_two_copies_of_one_photo_in_flight_keep_exactly_one(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """The worker stores both copies before the GUI thread looks at either: one must stay."""
+    from PySide6.QtWidgets import QListWidgetItem
+
+    from desktop.ui.photo_widgets import PhotoEntry, PhotoStrip
+
+    strip = PhotoStrip(window.ctx, window)
+    make_jpeg(tmp_path / "a.jpg")
+    stored = strip.store.add(tmp_path / "a.jpg")
+    pairs = []
+    for _copy in range(2):
+        entry = PhotoEntry(str(tmp_path / "a.jpg"), stored=stored)
+        item = QListWidgetItem()
+        strip.entries.append(entry)
+        strip.list.addItem(item)
+        pairs.append((entry, item))
+    for entry, item in pairs:
+        strip._processed(entry, item)
+    assert len(strip.entries) == 1 and strip.list.count() == 1
+    assert "已经添加过" in strip.errors.text()
