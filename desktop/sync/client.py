@@ -10,8 +10,9 @@ only when the server acknowledged every upload and the download was imported.
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,47 @@ from desktop.sync.exchange import (
 )
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
+#: steps: "upload"/"download" count bundles; "sending"/"receiving" count bytes of the current one
+CHUNK = 64 * 1024
 RETRY_STATUS = {502, 503, 504}
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 
 class OnlineSyncError(ServiceError):
     """The server could not be used; nothing on this laptop was lost or changed."""
+
+
+class SyncCancelled(OnlineSyncError):
+    """Stopped by the cadre (or the app quitting) between steps: what the county acknowledged
+    stays acknowledged, everything else is sent again next time (uploads are idempotent)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("同步已取消：本机数据都还在，下次同步会接着上报。"))
+
+
+class _MeteredFile:
+    """A bundle file as an upload body: counts bytes sent and stops when cancelled. It keeps
+    ``fileno`` so httpx still sends a Content-Length (the server refuses oversize early)."""
+
+    def __init__(self, handle: Any, on_bytes: Callable[[int, int], None] | None, conn: Connection):
+        self.handle, self.on_bytes, self.conn = handle, on_bytes, conn
+        self.total = Path(handle.name).stat().st_size
+        self.sent = 0
+
+    def fileno(self) -> int:
+        return int(self.handle.fileno())
+
+    def read(self, size: int = CHUNK) -> bytes:
+        self.conn.check_cancel()
+        chunk: bytes = self.handle.read(size)
+        self.sent += len(chunk)
+        if self.on_bytes:
+            self.on_bytes(self.sent, self.total)
+        return chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read(CHUNK):
+            yield chunk
 
 
 @dataclass
@@ -89,6 +125,9 @@ class Connection:
     server: str
     retries: int = 4
     backoff: float = 0.5
+    cancel: threading.Event | None = None
+    on_bytes: Callable[[int, int], None] | None = None  # (sent, total) of a file body
+    on_bytes_in: Callable[[int, int], None] | None = None  # (received, total) of a download
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,17 +138,31 @@ class Connection:
             )
         self.client = httpx.Client(base_url=self.server, timeout=TIMEOUT)
 
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise SyncCancelled()
+
     def request(
-        self, method: str, path: str, body_path: Path | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        body_path: Path | None = None,
+        into: Path | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
-        """One request; a file body is re-read from the start on every attempt."""
+        """One request; a file body is re-read from the start on every attempt; a 200 answer's
+        body goes into the file ``into`` when given."""
         attempt = 0
         while True:
             attempt += 1
+            self.check_cancel()
             try:
                 if body_path is not None:
                     with body_path.open("rb") as body:
-                        response = self.client.request(method, path, content=body, **kwargs)
+                        metered = _MeteredFile(body, self.on_bytes, self)
+                        response = self.client.request(method, path, content=metered, **kwargs)
+                elif into is not None:
+                    response = self._fetch(method, path, into, **kwargs)
                 else:
                     response = self.client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
@@ -122,7 +175,27 @@ class Connection:
             else:
                 if response.status_code not in RETRY_STATUS or attempt > self.retries:
                     return response
-            time.sleep(self.backoff * 2 ** (attempt - 1))
+            delay = self.backoff * 2 ** (attempt - 1)
+            if self.cancel is None:
+                time.sleep(delay)
+            elif self.cancel.wait(delay):
+                raise SyncCancelled()
+
+    def _fetch(self, method: str, path: str, into: Path, **kwargs: Any) -> httpx.Response:
+        """Stream a 200 body to a file, counting bytes and noticing cancel between chunks."""
+        with self.client.stream(method, path, **kwargs) as response:
+            if response.status_code != 200:
+                response.read()
+                return response
+            total, got = int(response.headers.get("content-length") or 0), 0
+            with into.open("wb") as out:
+                for chunk in response.iter_bytes(CHUNK):
+                    self.check_cancel()
+                    out.write(chunk)
+                    got += len(chunk)
+                    if self.on_bytes_in:
+                        self.on_bytes_in(got, total)
+        return response
 
     def close(self) -> None:
         self.client.close()
@@ -156,11 +229,18 @@ def sync_online(
     progress: Progress | None = None,
     retries: int = 4,
     backoff: float = 0.5,
+    cancel: threading.Event | None = None,
 ) -> OnlineReport:
-    """Upload the outbox, download and import what is new; see the module docstring."""
+    """Upload the outbox, download and import what is new; see the module docstring.
+
+    ``cancel`` (set from another thread) stops the sync before its next request or chunk; the
+    import of a downloaded bundle is never interrupted (it is one transaction anyway)."""
     cert = keyring.require_certificate(db)
     report = OnlineReport(server_url)
-    conn = Connection(server_url, retries, backoff)
+    conn = Connection(server_url, retries, backoff, cancel)
+    if progress:
+        conn.on_bytes = lambda sent, total: progress("sending", sent, total)
+        conn.on_bytes_in = lambda got, total: progress("receiving", got, total)
     try:
         check_server(conn, cert)
         files = export_bundles(db).unacknowledged
@@ -202,19 +282,27 @@ def _download(conn: Connection, db: Database, report: OnlineReport) -> None:
                 {"d": db.device_id},
             ).scalar_one()
         )
-    response = conn.request(
-        "GET", f"/devices/{db.device_id}/bundle", params={"cursor": cursor, "acked": acked}
-    )
-    if response.status_code == 204:
-        report.nothing_new = True
-        return
-    if response.status_code != 200:
-        raise OnlineSyncError(detail(response))
     folder = work_dir(db) / "download"
     folder.mkdir(parents=True, exist_ok=True)
-    name = _download_name(response)
-    path = folder / name
-    path.write_bytes(response.content)
+    partial = folder / "download.part"
+    try:
+        response = conn.request(
+            "GET",
+            f"/devices/{db.device_id}/bundle",
+            into=partial,
+            params={"cursor": cursor, "acked": acked},
+        )
+        if response.status_code == 204:
+            report.nothing_new = True
+            return
+        if response.status_code != 200:
+            raise OnlineSyncError(detail(response))
+        conn.check_cancel()  # the last point to stop: the cursor has not moved
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    path = folder / _download_name(response)
+    partial.replace(path)
     try:
         report.imported = import_bundles(db, [path])
     finally:
@@ -248,4 +336,4 @@ def enroll_online(
     return keyring.accept_certificate(db, response.json())
 
 
-__all__ = ["OnlineReport", "OnlineSyncError", "enroll_online", "sync_online"]
+__all__ = ["OnlineReport", "OnlineSyncError", "SyncCancelled", "enroll_online", "sync_online"]
