@@ -45,6 +45,10 @@ class OnlineSyncError(ServiceError):
     """The server could not be used; nothing on this laptop was lost or changed."""
 
 
+class ServerUnreachable(OnlineSyncError):
+    """No answer from the server after the retries (network down, server off): try again later."""
+
+
 class SyncCancelled(OnlineSyncError):
     """Stopped by the cadre (or the app quitting) between steps: what the county acknowledged
     stays acknowledged, everything else is sent again next time (uploads are idempotent)."""
@@ -92,6 +96,8 @@ class OnlineReport:
     imported: ImportReport = field(default_factory=ImportReport)
     nothing_new: bool = False
     error: str | None = None
+    unreachable: bool = False  # the error was "no answer", not a refusal
+    cancelled: bool = False
 
     @property
     def synced(self) -> bool:
@@ -167,7 +173,7 @@ class Connection:
                     response = self.client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 if attempt > self.retries:
-                    raise OnlineSyncError(
+                    raise ServerUnreachable(
                         _("连不上县服务器 {url}（已重试 {n} 次）：{reason}").format(
                             url=self.server, n=self.retries, reason=type(exc).__name__
                         )
@@ -256,6 +262,8 @@ def sync_online(
             progress("download", 1, 1)
     except OnlineSyncError as exc:
         report.error = str(exc)
+        report.unreachable = isinstance(exc, ServerUnreachable)
+        report.cancelled = isinstance(exc, SyncCancelled)
     finally:
         conn.close()
     return report
@@ -336,4 +344,11 @@ def enroll_online(
     return keyring.accept_certificate(db, response.json())
 
 
-__all__ = ["OnlineReport", "OnlineSyncError", "SyncCancelled", "enroll_online", "sync_online"]
+__all__ = [
+    "OnlineReport",
+    "OnlineSyncError",
+    "ServerUnreachable",
+    "SyncCancelled",
+    "enroll_online",
+    "sync_online",
+]
