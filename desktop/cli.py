@@ -53,6 +53,9 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--db", type=Path, help=_("数据库文件路径"))
     parser.add_argument("--lang", choices=i18n.SUPPORTED_LANGUAGES, help=_("界面语言"))
     parser.add_argument("--demo", action="store_true", help=_("打开示范县（首次使用时自动生成）"))
+    parser.add_argument(
+        "--self-test", action="store_true", help=_("自检：数据库、台账 PDF、签名、主窗口，然后退出")
+    )
     if not with_commands:
         return parser
     subparsers = parser.add_subparsers(dest="command", metavar=_("子命令"))
@@ -134,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         language = saved_language()  # chosen in the app's 语言 menu
     if language in i18n.SUPPORTED_LANGUAGES:
         i18n.set_language(language)
+    if "--self-test" in arguments:
+        from desktop.selftest import main as self_test
+
+        return self_test(arguments)
     opening_app = not any(
         not a.startswith("-") and not _is_option_value(arguments, i)
         for i, a in enumerate(arguments)

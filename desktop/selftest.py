@@ -1,0 +1,407 @@
+"""``doorstep --self-test``: proves that this copy of Doorstep works on this machine.
+
+A township IT officer installs the app on thirty laptops; the self-test is how each one (and CI,
+on the frozen build) shows in a few seconds that the parts a cadre relies on are all there: the
+database layer with its migrations, the PDF ledger with the embedded CJK font, bundle signatures,
+the main window, and a data folder outside the program folder (so an upgrade keeps the data).
+Each step runs the real code on a temporary folder and reports what it did and how long it took;
+the process exits 0 only when every step passed, else 1 with a sentence per failure.
+
+    doorstep --self-test                      all steps
+    doorstep --self-test --only window --db X open X in the main window and report when it is usable
+    doorstep --self-test --keep DIR           keep the work files (database, PDF) in DIR
+
+Lives outside desktop/core because its window step imports Qt (lazily, so the other steps run
+without it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop.core.i18n import _
+
+STEPS = ("database", "pdf", "signature", "window", "folders")
+WINDOW_TIMEOUT_S = 60.0
+SELF_TEST_NUMBER = "520102001001990001"
+SELF_TEST_HEAD = "张自检"
+SELF_TEST_ID_BODY = "52010219800101001"  # the check digit is computed below
+
+
+class SelfTestFailure(Exception):
+    """A step found something wrong; the message is the sentence shown to the person."""
+
+
+@dataclass
+class Workspace:
+    """What the steps share: the work folder and, once made, the database and household."""
+
+    folder: Path
+    db_path: Path | None = None
+    household_id: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- steps
+def step_database(work: Workspace) -> str:
+    """Create and migrate a database, write one household through a unit of work, read it back
+    after closing and reopening the file."""
+    from desktop.core.database import open_database
+    from desktop.core.migrate import HEAD_REVISION
+    from desktop.core.rules.idnumber import check_digit
+    from desktop.core.services.households import create_household
+
+    path = work.folder / "selftest.db"
+    db = open_database(path, create=True)
+    try:
+        with db.unit_of_work(cadre=_("自检")) as uow:
+            uow.insert_many(
+                "region",
+                [
+                    {"code": "520102000000", "name": "自检县", "level": "county"},
+                    {
+                        "code": "520102001000",
+                        "name": "自检镇",
+                        "level": "township",
+                        "parent_code": "520102000000",
+                    },
+                    {
+                        "code": "520102001001",
+                        "name": "自检村",
+                        "level": "village",
+                        "parent_code": "520102001000",
+                    },
+                ],
+            )
+            household_id = create_household(
+                uow,
+                {
+                    "number": SELF_TEST_NUMBER,
+                    "county_code": "520102000000",
+                    "township_code": "520102001000",
+                    "village_code": "520102001001",
+                    "status": "poor",
+                    "category": "general",
+                    "main_cause": "illness",
+                },
+                [
+                    {
+                        "name": SELF_TEST_HEAD,
+                        "id_number": SELF_TEST_ID_BODY + check_digit(SELF_TEST_ID_BODY),
+                        "relation": "head",
+                        "health": "chronic",
+                        "labour": "ordinary",
+                        "ethnicity": "01",
+                    }
+                ],
+            )
+    finally:
+        db.close()
+    db = open_database(path, create=False)
+    try:
+        with db.read() as conn:
+            revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            row = conn.exec_driver_sql(
+                "SELECT number, head_name, size FROM household WHERE id = ?", (household_id,)
+            ).first()
+            logged = conn.exec_driver_sql(
+                "SELECT count(*) FROM change_log WHERE household_id = ?", (household_id,)
+            ).scalar()
+    finally:
+        db.close()
+    if revision != HEAD_REVISION:
+        raise SelfTestFailure(
+            _("数据库迁移后版本是 {found}，应为 {expected}。").format(
+                found=revision, expected=HEAD_REVISION
+            )
+        )
+    if row is None or tuple(row) != (SELF_TEST_NUMBER, SELF_TEST_HEAD, 1):
+        raise SelfTestFailure(_("写入的农户读回时不一致：{row}。").format(row=row))
+    if not logged:
+        raise SelfTestFailure(_("写入农户时没有留下变更记录。"))
+    work.db_path, work.household_id = path, household_id
+    return _("新建并迁移到 {revision}，写入一户（{entries} 条变更记录）并在重新打开后读回").format(
+        revision=revision, entries=logged
+    )
+
+
+def step_pdf(work: Workspace) -> str:
+    """Print the self-test household's ledger and check the PDF embeds the CJK font."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from desktop.core.database import open_database
+    from desktop.core.paths import cjk_font_path
+    from desktop.ledger.fonts import CJK
+    from desktop.ledger.village_ledger import print_household
+
+    if work.db_path is None or work.household_id is None:
+        raise SelfTestFailure(_("数据库一步没有成功，无法打印台账。"))
+    if not cjk_font_path().is_file():
+        raise SelfTestFailure(_("找不到中文字体 {path}。").format(path=cjk_font_path()))
+    out = work.folder / "ledger.pdf"
+    with open_database(work.db_path, create=False) as db:
+        print_household(db, work.household_id, out)
+    data = out.read_bytes()
+    pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
+    # The PostScript name reportlab embeds, e.g. b"DroidSansFallback" (subset as AAAAAA+...).
+    font_name = pdfmetrics.getFont(CJK).face.name
+    if isinstance(font_name, str):
+        font_name = font_name.encode()
+    if not data.startswith(b"%PDF") or pages < 1:
+        raise SelfTestFailure(_("台账 PDF 不完整。"))
+    if b"/FontFile2" not in data or b"+" + font_name not in data:
+        raise SelfTestFailure(_("台账 PDF 没有嵌入中文字体。"))
+    return _("一户台账 {pages} 页，{size} KB，已嵌入 {font}").format(
+        pages=pages, size=len(data) // 1024, font=font_name.decode()
+    )
+
+
+def step_signature(work: Workspace) -> str:
+    """Sign a manifest the way bundles are signed (minisign), verify it, and make sure a
+    changed byte is refused."""
+    from desktop.sync import minisign
+
+    key = minisign.generate_keypair()
+    manifest = json.dumps(
+        {"format": 1, "kind": "selftest", "device_id": "selftest", "entries": []},
+        ensure_ascii=False,
+    ).encode()
+    signature = key.sign(manifest)
+    public = str(key.public_key)
+    (work.folder / "manifest.json").write_bytes(manifest)
+    (work.folder / "manifest.json.minisig").write_text(signature, encoding="utf-8")
+    (work.folder / "selftest.pub").write_text(key.public_key.pub_file_text(), encoding="utf-8")
+    verified = minisign.verify(manifest, signature, public)
+    tampered = manifest.replace(b"selftest", b"selftesT", 1)
+    try:
+        minisign.verify(tampered, signature, public)
+    except minisign.BadSignatureError:
+        pass
+    else:
+        raise SelfTestFailure(_("被改动过的内容竟然通过了签名校验。"))
+    return _("minisign 签名（密钥 {key}）校验通过，改动一个字节后被拒绝").format(
+        key=verified.key_id
+    )
+
+
+def step_window(work: Workspace) -> str:
+    """Open the main window offscreen on the self-test database and wait until the tree and
+    the first page of the household list are on screen, then close it."""
+    if work.db_path is None:
+        raise SelfTestFailure(_("数据库一步没有成功，无法打开主窗口。"))
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never show a window, with or without a screen
+    from PySide6.QtCore import QEventLoop, QTimer, qInstallMessageHandler
+
+    from desktop.core import i18n
+    from desktop.core.database import open_database
+    from desktop.ui.app import ensure_cjk_font, install_translations, make_application
+    from desktop.ui.context import AppContext
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.tasks import TaskRunner
+
+    previous_handler = qInstallMessageHandler(_quiet_offscreen)
+    app = make_application()
+    install_translations(app, i18n.current_language())
+    ensure_cjk_font(app)
+    db = open_database(work.db_path, create=False)
+    runner = TaskRunner()
+    window: Any = None
+    try:
+        window = MainWindow(AppContext(db, runner))
+        window.offer_drafts = lambda: None  # a leftover draft must not open a dialog here
+        loop = QEventLoop()
+        outcome = {"ready": False}
+
+        def ready() -> None:
+            outcome["ready"] = True
+            loop.quit()
+
+        window.ready.connect(ready)
+        QTimer.singleShot(int(WINDOW_TIMEOUT_S * 1000), loop.quit)
+        window.show()
+        window.start()
+        if not outcome["ready"]:
+            loop.exec()
+        if not outcome["ready"]:
+            raise SelfTestFailure(
+                _("主窗口在 {seconds:.0f} 秒内没有显示出农户列表。").format(
+                    seconds=WINDOW_TIMEOUT_S
+                )
+            )
+        rows = window.model.rowCount()
+        if work.household_id is not None and rows < 1:
+            raise SelfTestFailure(_("主窗口的农户列表是空的。"))
+        return _("主窗口（{platform}）显示了 {rows} 户，已关闭").format(
+            platform=app.platformName(), rows=rows
+        )
+    finally:
+        if window is not None:
+            window.close()
+            window.deleteLater()
+        runner.shutdown()
+        db.close()
+        qInstallMessageHandler(previous_handler)
+
+
+def _quiet_offscreen(_mode: Any, _context: Any, message: str) -> None:
+    """Qt's messages, minus the offscreen platform's note that it cannot resize windows."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
+def program_folder() -> Path:
+    """Where the program lives: the frozen app's folder, or the source checkout."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return Path(__file__).resolve().parents[1]
+
+
+def user_data_folder() -> Path:
+    """The cadre's data folder, as the app computes it (platformdirs' user data dir)."""
+    from platformdirs import user_data_dir
+
+    # Same as desktop.ui.app.data_dir(), without importing Qt for it.
+    return Path(user_data_dir("Doorstep", appauthor=False))
+
+
+def step_folders(work: Workspace) -> str:
+    """The data folder must lie outside the program folder: an upgrade replaces the program
+    folder and must never take the cadre's database with it."""
+    data, program = user_data_folder().resolve(), program_folder()
+    if data == program or program in data.parents:
+        raise SelfTestFailure(
+            _("数据文件夹 {data} 在程序文件夹 {program} 里面，升级时会丢失数据。").format(
+                data=data, program=program
+            )
+        )
+    work.notes["data_folder"], work.notes["program_folder"] = str(data), str(program)
+    return _("数据文件夹 {data}，程序文件夹 {program}（升级只替换程序文件夹）").format(
+        data=data, program=program
+    )
+
+
+STEP_FUNCTIONS: dict[str, Callable[[Workspace], str]] = {
+    "database": step_database,
+    "pdf": step_pdf,
+    "signature": step_signature,
+    "window": step_window,
+    "folders": step_folders,
+}
+
+
+def step_title(name: str) -> str:
+    titles = {
+        "database": _("数据库"),
+        "pdf": _("台账 PDF"),
+        "signature": _("数据包签名"),
+        "window": _("主窗口"),
+        "folders": _("数据文件夹"),
+    }
+    return titles[name]
+
+
+# ---------------------------------------------------------------------------- running
+@dataclass
+class StepResult:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str
+
+
+def run_steps(
+    steps: Sequence[str],
+    work: Workspace,
+    report: Callable[[StepResult], None] = lambda _r: None,
+) -> list[StepResult]:
+    """Run the steps in order; a failing step is reported and the others still run."""
+    results = []
+    for name in steps:
+        started = time.perf_counter()
+        try:
+            detail, ok = STEP_FUNCTIONS[name](work), True
+        except SelfTestFailure as exc:
+            detail, ok = str(exc), False
+        except Exception as exc:  # any crash is a failure to report, not a traceback
+            detail, ok = f"{type(exc).__name__}: {exc}", False
+        result = StepResult(name, ok, time.perf_counter() - started, detail)
+        report(result)
+        results.append(result)
+    return results
+
+
+def _print_result(result: StepResult) -> None:
+    mark = _("通过") if result.ok else _("失败")
+    print(
+        _("[{mark}] {title}：{detail}（{seconds:.2f} 秒）").format(
+            mark=mark, title=step_title(result.name), detail=result.detail, seconds=result.seconds
+        ),
+        flush=True,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="doorstep --self-test", description=_("程序自检"))
+    parser.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", help=_("只做这几步（用逗号分开）：{steps}").format(steps=",".join(STEPS))
+    )
+    parser.add_argument("--db", type=Path, help=_("主窗口一步打开这个数据库（不写入）"))
+    parser.add_argument("--keep", type=Path, help=_("把自检用的文件留在这个文件夹里"))
+    parser.add_argument("--lang", help=argparse.SUPPRESS)  # handled by desktop.cli
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the self-test; ``argv`` are the command's arguments (``--self-test`` among them)."""
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")  # a console without Chinese must not crash it
+    args = build_parser().parse_args(list(argv))
+    steps = list(STEPS)
+    if args.only:
+        steps = [s.strip() for s in args.only.split(",") if s.strip()]
+        unknown = [s for s in steps if s not in STEP_FUNCTIONS]
+        if unknown:
+            print(
+                _("错误：没有这一步自检：{names}（可选：{steps}）。").format(
+                    names=",".join(unknown), steps=",".join(STEPS)
+                ),
+                file=sys.stderr,
+            )
+            return 2
+    if args.db is not None and not args.db.is_file():
+        print(_("错误：找不到文件 {path}。").format(path=args.db), file=sys.stderr)
+        return 1
+    folder = Path(tempfile.mkdtemp(prefix="doorstep-selftest-"))
+    work = Workspace(folder)
+    if args.db is not None:
+        work.db_path = args.db
+    try:
+        results = run_steps(steps, work, _print_result)
+    finally:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(folder, args.keep, dirs_exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        print(
+            _("自检未通过：{failed} 项失败（{names}）。").format(
+                failed=len(failed), names="、".join(step_title(r.name) for r in failed)
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    print(_("自检通过：{count} 项全部正常。").format(count=len(results)), flush=True)
+    return 0
