@@ -341,13 +341,15 @@ def run_steps(
 
 
 def _print_result(result: StepResult) -> None:
-    mark = _("通过") if result.ok else _("失败")
-    print(
-        _("[{mark}] {title}：{detail}（{seconds:.2f} 秒）").format(
-            mark=mark, title=step_title(result.name), detail=result.detail, seconds=result.seconds
-        ),
-        flush=True,
+    template = (
+        _("[通过] {title}：{detail}（{seconds:.2f} 秒）")
+        if result.ok
+        else _("[失败] {title}：{detail}（{seconds:.2f} 秒）")
     )
+    line = template.format(
+        title=step_title(result.name), detail=result.detail, seconds=result.seconds
+    )
+    print(line, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
