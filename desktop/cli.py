@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -129,6 +130,9 @@ def run_search(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- entry point
 def main(argv: Sequence[str] | None = None) -> int:
+    # A frozen app started as a large import's helper process (roster/helper_process.py) must
+    # run that task and exit, not open the app.
+    multiprocessing.freeze_support()
     arguments = list(sys.argv[1:] if argv is None else argv)
     language = _language_from_argv(arguments)
     if language is None:

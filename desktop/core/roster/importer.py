@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from desktop.core.database import Database
 from desktop.core.i18n import _
+from desktop.core.roster.helper_process import collect, helper_process, name_keys_for
 from desktop.core.roster.planner import DbState, HouseholdPlan, Plan, Planner, load_state
 from desktop.core.roster.reader import read_roster
 from desktop.core.roster.report import ImportReport, RosterReport
+from desktop.core.search import keys as search_keys
 from desktop.core.services.errors import ValidationFailed
 from desktop.core.services.households import refresh_summary
 from desktop.core.services.uow import UnitOfWork
@@ -131,17 +134,24 @@ def _commit(
     validate: bool,
     progress: Progress | None,
     cadre: str | None,
+    name_keys: Future[object] | None,
 ) -> ImportReport:
     report = ImportReport(roster, households_in_file=len(roster.households))
     started = time.perf_counter()
     # A large roster re-indexes search once at the end instead of by a trigger per row.
-    with db.unit_of_work(cadre=cadre, bulk=len(roster.households) >= BULK_HOUSEHOLDS) as uow:
-        first_seq = uow.next_seq
-        plan = Planner(roster, load_state(uow.connection), validate).run()
-        planned = time.perf_counter()
-        _apply(uow, plan, report, progress)
-        report.change_log_entries = uow.next_seq - first_seq
-        written = time.perf_counter()
+    try:
+        with db.unit_of_work(cadre=cadre, bulk=len(roster.households) >= BULK_HOUSEHOLDS) as uow:
+            first_seq = uow.next_seq
+            plan = Planner(roster, load_state(uow.connection), validate).run()
+            planned = time.perf_counter()
+            _apply(uow, plan, report, progress)
+            report.change_log_entries = uow.next_seq - first_seq
+            seeded = collect(name_keys)
+            if isinstance(seeded, dict):  # re-indexing search at commit then needs no pinyin
+                search_keys.seed_name_keys(seeded)
+            written = time.perf_counter()
+    finally:
+        search_keys.clear_seeded_name_keys()
     report.timings = {
         "plan": planned - started,
         "write": written - planned,
@@ -162,12 +172,24 @@ def import_roster(
 
     Without ``commit`` nothing is written: the report says what would happen. ``db`` may be
     None for a dry run against an empty database. Raises RosterFileError for unreadable files."""
-    started = time.perf_counter()
-    roster = read_roster(path)
-    read_seconds = time.perf_counter() - started
-    report = ImportReport(roster, households_in_file=len(roster.households))
     if commit and db is None:
         raise ValueError("import_roster(commit=True) needs a database")
+    with helper_process(Path(path)) as helper:
+        return _read_and_import(db, Path(path), commit, progress, cadre, helper)
+
+
+def _read_and_import(
+    db: Database | None,
+    path: Path,
+    commit: bool,
+    progress: Progress | None,
+    cadre: str | None,
+    helper: Executor | None,
+) -> ImportReport:
+    started = time.perf_counter()
+    roster = read_roster(path, helper)
+    read_seconds = time.perf_counter() - started
+    report = ImportReport(roster, households_in_file=len(roster.households))
     if not commit or roster.blocking or db is None:
         if db is None:
             state = DbState()
@@ -182,15 +204,34 @@ def import_roster(
             # duplicate validation pass (a quarter of the import time); should a row still be
             # refused, the transaction rolls back whole and the import reruns with every row
             # checked first, skipping the refused households.
-            report = _commit(db, roster, False, progress, cadre)
+            keys = _name_keys_away(helper, roster)
+            report = _commit(db, roster, False, progress, cadre, keys)
         except ValidationFailed:
-            report = _commit(db, roster, True, progress, cadre)
+            report = _commit(db, roster, True, progress, cadre, None)
     report.skipped = [
         h.number or _("第{row}行").format(row=h.row) for h in roster.households if h.failed
     ]
     report.seconds = time.perf_counter() - started
     report.timings = {"read": read_seconds, **report.timings}
     return report
+
+
+def _name_keys_away(helper: Executor | None, roster: RosterReport) -> Future[object] | None:
+    """Start the helper on the members' name keys (pinyin) while this process writes rows."""
+    if helper is None:
+        return None
+    names = sorted(
+        {
+            m.values["name"]
+            for h in roster.households
+            for m in h.members
+            if isinstance(m.values.get("name"), str)
+        }
+    )
+    try:
+        return helper.submit(name_keys_for, names)
+    except RuntimeError:
+        return None
 
 
 __all__ = ["import_roster"]

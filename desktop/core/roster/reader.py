@@ -9,10 +9,12 @@ consistency.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from desktop.core.i18n import _
+from desktop.core.i18n import _, current_language, set_language
 from desktop.core.roster import cells
 from desktop.core.roster.columns import (
     COLUMNS,
@@ -27,17 +29,21 @@ from desktop.core.roster.report import (
     HouseholdRecord,
     MemberRecord,
     ProblemLog,
+    RosterProblem,
     RosterReport,
     Sheet,
 )
-from desktop.core.roster.xlsx import CellValue, Workbook
+from desktop.core.roster.xlsx import CellValue, RosterFileError, Workbook
 from desktop.core.rules import idnumber
 
 HEADER_SCAN_ROWS = 10  # title rows above the header ("XX县建档立卡贫困户花名册") are skipped
 
 
-def read_roster(path: str | Path) -> RosterReport:
-    """Read and check a roster .xlsx. Raises RosterFileError when it is not a readable .xlsx."""
+def read_roster(path: str | Path, helper: Executor | None = None) -> RosterReport:
+    """Read and check a roster .xlsx. Raises RosterFileError when it is not a readable .xlsx.
+
+    With ``helper`` (a process pool, see helper_process.py) the member sheet is parsed there
+    while this process parses the household sheet; the result is the same either way."""
     path = Path(path)
     report = RosterReport(path)
     problems = ProblemLog(report)
@@ -64,28 +70,85 @@ def read_roster(path: str | Path) -> RosterReport:
                     None,
                     None,
                 )
-        roster = report
+        away = None
+        if helper is not None and MEMBER_SHEET in found:
+            away = _submit(helper, path, found[MEMBER_SHEET])
         if HOUSEHOLD_SHEET in found:
             rows = workbook.rows(found[HOUSEHOLD_SHEET])
-            roster.household_sheet = _header(
+            report.household_sheet = _header(
                 HOUSEHOLD_SHEET, found[HOUSEHOLD_SHEET], rows, problems
             )
-            if roster.household_sheet is not None:
-                roster.households = _read_households(roster.household_sheet, rows, problems)
-        members: list[MemberRecord] = []
-        if MEMBER_SHEET in found:
-            rows = workbook.rows(found[MEMBER_SHEET])
-            roster.member_sheet = _header(MEMBER_SHEET, found[MEMBER_SHEET], rows, problems)
-            if roster.member_sheet is not None:
-                members = _read_members(roster.member_sheet, rows, problems)
-    report.household_rows = len(roster.households)
+            if report.household_sheet is not None:
+                report.households = _read_households(report.household_sheet, rows, problems)
+        member_sheet: MemberSheet | None = None
+        if away is not None:
+            member_sheet = _collect(away)
+        if member_sheet is None and MEMBER_SHEET in found:
+            member_sheet = read_member_sheet(workbook, found[MEMBER_SHEET])
+    members: list[MemberRecord] = []
+    if member_sheet is not None:
+        report.member_sheet, members = member_sheet.sheet, member_sheet.members
+        report.blocking = report.blocking or member_sheet.blocking
+        report.unknown_columns.update(member_sheet.unknown_columns)
+        for problem in member_sheet.problems:
+            problems.add_found(problem)
+    report.household_rows = len(report.households)
     report.member_rows = len(members)
     if report.blocking:
-        for household in roster.households:
+        for household in report.households:
             household.failed = True
-    attach_members(roster, members, problems)
-    check_households(roster, problems)
+    attach_members(report, members, problems)
+    check_households(report, problems)
     return report
+
+
+@dataclass
+class MemberSheet:
+    """The member sheet read on its own (possibly in another process): plain, picklable data."""
+
+    sheet: Sheet | None
+    members: list[MemberRecord]
+    problems: list[RosterProblem]
+    blocking: bool
+    unknown_columns: dict[str, list[str]]
+
+
+def read_member_sheet(workbook: Workbook, title: str) -> MemberSheet:
+    report = RosterReport(workbook.path)
+    problems = ProblemLog(report)
+    rows = workbook.rows(title)
+    sheet = _header(MEMBER_SHEET, title, rows, problems)
+    members = _read_members(sheet, rows, problems) if sheet is not None else []
+    return MemberSheet(sheet, members, report.problems, report.blocking, report.unknown_columns)
+
+
+def member_sheet_of_file(path: Path, title: str, language: str) -> MemberSheet:
+    """In the helper process: read the member sheet (its messages in the caller's language) and
+    drop what cannot cross processes."""
+    set_language(language)
+    with Workbook(path) as workbook:
+        found = read_member_sheet(workbook, title)
+    if found.sheet is not None:
+        found.sheet = replace(found.sheet, cache={}, readers=[])
+    return found
+
+
+def _submit(helper: Executor, path: Path, title: str) -> Future[MemberSheet] | None:
+    try:
+        return helper.submit(member_sheet_of_file, path, title, current_language())
+    except RuntimeError:  # the pool could not start a process
+        return None
+
+
+def _collect(future: Future[MemberSheet]) -> MemberSheet | None:
+    """The helper's sheet; a file problem it met is re-raised here, any other failure of the
+    helper (it died, could not import) means reading the sheet here instead."""
+    try:
+        return future.result()
+    except RosterFileError:
+        raise
+    except Exception:
+        return None
 
 
 def _header(

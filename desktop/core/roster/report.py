@@ -182,6 +182,13 @@ class ProblemLog:
         if issue.severity == "error" and record is not None:
             record.failed = True
 
+    def add_found(self, problem: RosterProblem) -> None:
+        """A problem another ProblemLog found (the helper process's), kept once like the rest."""
+        key = (problem.sheet, problem.row, problem.column, problem.message)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.report.add(problem)
+
 
 @dataclass
 class ImportReport:

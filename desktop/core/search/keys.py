@@ -136,6 +136,25 @@ def name_parts(name: str) -> list[str]:
     return [name[i : i + 2] for i in range(1, len(name))]
 
 
+_SEEDED: dict[str, tuple[tuple[int, str], ...]] = {}
+
+
+def seed_name_keys(found: dict[str, tuple[tuple[int, str], ...]]) -> None:
+    """Keys another process computed for these names (a large import's helper, which works out
+    the pinyin while this process writes rows); used until :func:`clear_seeded_name_keys`."""
+    _SEEDED.update(found)
+
+
+def clear_seeded_name_keys() -> None:
+    _SEEDED.clear()
+
+
+def name_keys(name: str) -> tuple[tuple[int, str], ...]:
+    """Name, name parts, pinyin and initials keys of one name."""
+    seeded = _SEEDED.get(name)
+    return seeded if seeded is not None else _name_keys(name)
+
+
 @lru_cache(maxsize=65536)
 def _name_keys(name: str) -> tuple[tuple[int, str], ...]:
     name = normalise(name)
@@ -150,7 +169,7 @@ def _name_keys(name: str) -> tuple[tuple[int, str], ...]:
 
 def member_keys(name: object, id_number: object, phone: object) -> str:
     """JSON list of [field, key] pairs for one member (SQL function ``search_member_keys``)."""
-    keys = list(_name_keys(name if isinstance(name, str) else normalise(name)))
+    keys = list(name_keys(name if isinstance(name, str) else normalise(name)))
     number = normalise(id_number)
     if number:
         keys += [(Field.ID_NUMBER, number), (Field.ID_NUMBER_REV, number[::-1])]

@@ -8,6 +8,7 @@ change log can never disagree with the data, and the guard triggers refuse any w
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -259,7 +260,7 @@ class UnitOfWork:
             "base_hlc": base_hlc,
             "op": op,
             "cadre": self.cadre,
-            "recorded_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "recorded_at": _recorded_at(),
             "server_seq": None,
             "acked": False,
         }
@@ -275,6 +276,18 @@ class UnitOfWork:
             .where(_table("device_state").c.id == 1)
             .values(hlc_ms=self.clock.ms, hlc_counter=self.clock.counter, next_seq=self.next_seq)
         )
+
+
+_RECORDED_AT: list[Any] = [0, ""]
+
+
+def _recorded_at() -> str:
+    """Local time of recording to the second; worked out once a second, not once per entry
+    (a roster import logs ~70,000 entries and the local-time conversion is not cheap)."""
+    now = int(time.time())
+    if _RECORDED_AT[0] != now:
+        _RECORDED_AT[:] = [now, datetime.fromtimestamp(now).astimezone().isoformat()]
+    return str(_RECORDED_AT[1])
 
 
 def _table(name: str) -> Table:
