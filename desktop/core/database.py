@@ -2,6 +2,10 @@
 
 ``Database`` is the one object the command line, the GUI and sync share (the calibre pattern): reads
 use short sessions, writes use ``unit_of_work()``.
+
+``open_database(path)`` opens a plain file; ``open_database(path, passphrase=...)`` creates or
+opens an encrypted one (SQLCipher, key file beside it: desktop.core.crypto). Nothing is created,
+migrated or written until the passphrase has unwrapped the key and the key has opened the file.
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 from desktop.core import migrate, search
-from desktop.core.db import APPLICATION_ID, DatabaseError, check_file, make_engine
+from desktop.core.crypto import keys, session
+from desktop.core.db import (
+    APPLICATION_ID,
+    DatabaseError,
+    check_file,
+    connect_raw,
+    has_plain_header,
+    make_engine,
+)
 from desktop.core.i18n import _
 from desktop.core.models import new_id
 from desktop.core.search import bulk as search_bulk
@@ -27,34 +39,67 @@ from desktop.core.services.uow import UnitOfWork
 class Database:
     """An open Doorstep database file."""
 
-    def __init__(self, path: Path, backup: Path | None = None) -> None:
+    def __init__(self, path: Path, backup: Path | None = None, key: bytes | None = None) -> None:
         self.path = path
-        self.engine = make_engine(path)
+        self._key = key
+        self.engine = make_engine(path, key)
         self.last_backup = backup
         self._write_lock = threading.RLock()
+        if key is not None:
+            session.remember(path, key)
+
+    @property
+    def encrypted(self) -> bool:
+        return self._key is not None
+
+    @property
+    def data_key(self) -> bytes | None:
+        """The raw data key of an encrypted database (for backups and the photo store)."""
+        return self._key
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = True) -> Database:
-        """Open (and if needed create and migrate) the database at ``path``."""
+    def open(
+        cls,
+        path: str | Path,
+        create: bool = True,
+        passphrase: str | None = None,
+        key: bytes | None = None,
+        kdf: keys.KdfParams = keys.DEFAULT_KDF,
+    ) -> Database:
+        """Open (and if needed create and migrate) the database at ``path``.
+
+        ``passphrase`` (or the unwrapped ``key``) opens an encrypted database, or makes a new
+        file an encrypted one. Without either, an encrypted file asks the passphrase source the
+        command line installed (``crypto.session.set_passphrase_source``), else raises
+        ``DatabaseLocked``."""
         path = Path(path).expanduser()
         if not path.exists() and not create:
             raise DatabaseError(_("找不到数据库文件 {path}。").format(path=path))
         if path.is_dir():
             raise DatabaseError(_("{path} 是一个文件夹，不是数据库文件。").format(path=path))
+        key = _unlock_key(path, passphrase, key, kdf)
+        check_file(path, encrypted=key is not None)
+        had_data = path.exists() and path.stat().st_size > 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(
                 _("无法创建文件夹 {path}：{error}").format(path=path.parent, error=exc)
             ) from exc
-        check_file(path)
-        had_data = path.exists() and path.stat().st_size > 0
-        db = cls(path)
+        if key is not None and not keys.is_encrypted(path):
+            keys.write_key_file(path, keys.wrap(key, _new_passphrase(passphrase), kdf))
+        db = cls(path, key=key)
         try:
             with db.engine.connect() as conn:
-                conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+                found = conn.exec_driver_sql("PRAGMA application_id").scalar()
+                if found not in (0, APPLICATION_ID):
+                    raise DatabaseError(
+                        _("文件 {path} 属于其他程序，不是入户通数据库。").format(path=path)
+                    )
+                if found != APPLICATION_ID:
+                    conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
                 conn.commit()
-            db.last_backup = migrate.upgrade(db.engine, path, had_data)
+            db.last_backup = migrate.upgrade(db.engine, path, had_data, key)
             db._ensure_device()
             search.ensure_index(db)
         except DatabaseError:
@@ -139,6 +184,9 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._key is not None:
+            session.forget(self.path)
+            self._key = None
 
     def __enter__(self) -> Database:
         return self
@@ -147,5 +195,58 @@ class Database:
         self.close()
 
 
-def open_database(path: str | Path, create: bool = True) -> Database:
-    return Database.open(path, create=create)
+def open_database(
+    path: str | Path,
+    create: bool = True,
+    passphrase: str | None = None,
+    key: bytes | None = None,
+) -> Database:
+    return Database.open(path, create=create, passphrase=passphrase, key=key)
+
+
+def _unlock_key(
+    path: Path, passphrase: str | None, key: bytes | None, kdf: keys.KdfParams
+) -> bytes | None:
+    """The data key the file at ``path`` is (or will be) encrypted with, None for a plain file.
+
+    Reads only: the key file and the first bytes of the database. A wrong passphrase raises
+    before anything on disk is created or changed."""
+    exists = path.exists() and path.stat().st_size > 0
+    if keys.is_encrypted(path):
+        if key is None:
+            if passphrase is None:
+                passphrase = session.ask_passphrase(path, "unlock")
+            if passphrase is None:
+                raise keys.DatabaseLocked(
+                    _("数据库 {path} 已加密，需要输入密码才能打开。").format(path=path)
+                )
+            key = keys.unlock(path, passphrase)
+        if exists:
+            check_file(path, encrypted=True)
+            probe = connect_raw(path, key)  # proves the key before the engine opens anything
+            probe.close()
+        return key
+    if exists:
+        if not has_plain_header(path):
+            raise DatabaseError(
+                _(
+                    "文件 {path} 不是入户通数据库，或是一个加密的数据库但旁边缺少密钥文件 {key}。"
+                ).format(path=path, key=keys.key_file_path(path).name)
+            )
+        if passphrase is not None or key is not None:
+            raise DatabaseError(
+                _("数据库 {path} 没有加密；请先用“doorstep encrypt”给它加密。").format(path=path)
+            )
+        return None
+    if key is None and passphrase is None:
+        passphrase = session.ask_passphrase(path, "create")
+    if key is None and passphrase is not None:
+        keys.check_new_passphrase(passphrase)
+        key = keys.new_data_key()
+    return key
+
+
+def _new_passphrase(passphrase: str | None) -> str:
+    if passphrase is None:
+        raise DatabaseError(_("新建加密数据库需要一个密码。"))
+    return passphrase

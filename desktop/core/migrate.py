@@ -52,15 +52,16 @@ def current_revision(engine: Engine) -> str | None:
         return str(row[0]) if row else None
 
 
-def upgrade(engine: Engine, path: Path, had_data: bool) -> Path | None:
+def upgrade(engine: Engine, path: Path, had_data: bool, key: bytes | None = None) -> Path | None:
     """Bring the database to the newest schema; returns the backup taken, if any.
 
     ``had_data``: the file existed with content before we opened it, so a copy is worth keeping.
+    ``key``: an encrypted database's data key; the copy is encrypted with it too.
     """
     if current_revision(engine) == HEAD_REVISION:
         return None
     from alembic import command
 
-    backup = backup_copy(path, f"before-{HEAD_REVISION}") if had_data else None
+    backup = backup_copy(path, f"before-{HEAD_REVISION}", key) if had_data else None
     command.upgrade(alembic_config(engine), "head")
     return backup

@@ -15,7 +15,6 @@ which of our changes the county holds; that lets us drop acknowledged bundles.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from desktop.core.database import Database
+from desktop.core.db import integrity_errors
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
@@ -316,7 +316,7 @@ def _import_one(
             return _apply_down(db, path, opened, cert, device, from_held)
     except (BundleError, ServiceError) as exc:
         return Outcome(path, "refused", str(exc))
-    except (sqlite3.IntegrityError, IntegrityError) as exc:
+    except integrity_errors(IntegrityError) as exc:
         return Outcome(path, "refused", integrity_message(path.name, exc))
 
 

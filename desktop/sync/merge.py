@@ -96,8 +96,9 @@ def conflict_id(change_a: str, change_b: str) -> str:
 def raw_cursor(uow: UnitOfWork) -> sqlite3.Cursor:
     """A cursor on the unit of work's own connection (same transaction) for local tables."""
     driver = uow.connection.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)
-    return driver.cursor()
+    assert driver is not None  # sqlite3's or SQLCipher's connection (an encrypted database)
+    cursor: sqlite3.Cursor = driver.cursor()
+    return cursor
 
 
 def ensure_indexes(cur: sqlite3.Cursor) -> None:

@@ -198,8 +198,8 @@ def search(
         return []
     with db.read() as conn:
         raw = conn.connection.dbapi_connection
-        assert isinstance(raw, sqlite3.Connection)
-        cursor = raw.cursor()
+        assert raw is not None  # sqlite3's or SQLCipher's connection (an encrypted database)
+        cursor: sqlite3.Cursor = raw.cursor()  # type: ignore[assignment]
         found = _collect(cursor, tiers, limit, village_code, include_inactive)
         return _hits(cursor, found)
 
