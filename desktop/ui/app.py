@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from desktop.core import i18n
 from desktop.core.database import open_database
-from desktop.core.db import DatabaseError
 from desktop.core.i18n import _
 from desktop.core.paths import cjk_font_path
 from desktop.ui.context import AppContext
@@ -184,12 +183,18 @@ def run_app(db_path: Path | None, demo: bool, lang: str) -> int:
                 return 1
     else:
         path = db_path or default_db_path()
-    try:
-        db = open_database(path)
-    except DatabaseError as exc:
-        QMessageBox.critical(None, _("入户通"), str(exc))
-        return 1
     runner = TaskRunner()
+    if db_path is None and not demo:  # a new laptop gets the first-run wizard
+        from desktop.ui.first_run.startup import set_up_or_unlock
+
+        db = set_up_or_unlock(runner, default_db_path(), demo_db_path())
+    else:
+        from desktop.ui.lock.unlock_dialog import open_at_start
+
+        db = open_at_start(path)  # asks for the passphrase when the file is encrypted
+    if db is None:
+        runner.shutdown()
+        return 1
     ctx = AppContext(db, runner)
     window = MainWindow(ctx)
     window.show()

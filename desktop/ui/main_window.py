@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
 
         add_print_menu(self)
         add_sync_menu(self)
+        from desktop.ui.lock.hooks import add_lock_menu
+
+        add_lock_menu(self)  # 修改密码, 立即锁定, the idle lock
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
