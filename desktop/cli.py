@@ -28,6 +28,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("desktop.ledger.cli_commands", "register_ledger_commands"),
     ("desktop.sync.cli_commands", "register_sync_commands"),
     ("desktop.core.targeting.cli_command", "register_targeting_commands"),
+    ("desktop.core.crypto.cli_command", "register_encryption_commands"),
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -169,9 +170,11 @@ def _is_option_value(arguments: Sequence[str], index: int) -> bool:
 
 
 def run_handler(args: argparse.Namespace) -> int:
+    from desktop.core.crypto.cli_command import install_passphrase_source
     from desktop.core.db import DatabaseError
     from desktop.core.services.errors import ServiceError
 
+    install_passphrase_source()  # an encrypted --db: DOORSTEP_PASSPHRASE or a terminal prompt
     try:
         return int(args.handler(args))
     except (CommandError, DatabaseError, ServiceError) as exc:
