@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
@@ -309,18 +310,31 @@ def bulk_insert(connection: Connection, table: str, rows: list[dict[str, Any]]) 
     would (dates to ISO text, booleans to 0/1). SQLAlchemy's per-row parameter handling costs
     more than SQLite's insert itself on large imports."""
     sql, binders = _insert_plan(table, connection.dialect)
-    params = [
-        tuple(
-            row.get(name) if proc is None or row.get(name) is None else proc(row[name])
-            for name, proc in binders
-        )
-        for row in rows
-    ]
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, params)
+        cursor.executemany(sql, _parameters(binders, rows))
     finally:
         cursor.close()
+
+
+def _parameters(binders: list[tuple[str, Any]], rows: list[dict[str, Any]]) -> list[Any]:
+    """Each row's values in column order; only the columns that have a bind processor are
+    converted (most columns are text and go to SQLite as they are)."""
+    names = [name for name, _proc in binders]
+    converted = [(i, proc) for i, (_name, proc) in enumerate(binders) if proc is not None]
+    pick = itemgetter(*names)
+    try:
+        if len(names) == 1:
+            plain = [[pick(row)] for row in rows]
+        else:
+            plain = [list(pick(row)) for row in rows]
+    except KeyError:  # a row without some column: it is NULL there
+        plain = [[row.get(name) for name in names] for row in rows]
+    for values in plain:
+        for i, proc in converted:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+    return plain
 
 
 @cache
