@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -42,6 +42,12 @@ INPUT_EVENTS = frozenset(
         QEvent.Type.TabletPress,
     }
 )
+
+
+def bring_to_front(window: QWidget) -> None:
+    if QGuiApplication.platformName() != "offscreen":  # it has no stacking to change
+        window.raise_()
+    window.activateWindow()
 
 
 class Cover(QWidget):
@@ -239,8 +245,7 @@ class IdleLock(QObject):
         self.lock_window.unlock_requested.connect(self._try_unlock)
         self.lock_window.setGeometry(self.main_window.geometry())
         self.lock_window.show()
-        self.lock_window.raise_()
-        self.lock_window.activateWindow()
+        bring_to_front(self.lock_window)
         self.lock_window.field.setFocus()
         self.locked_changed.emit(True)
 
@@ -262,8 +267,7 @@ class IdleLock(QObject):
         if self.lock_window is not None:
             self.lock_window.hide()
             self.lock_window.show()
-            self.lock_window.raise_()
-            self.lock_window.activateWindow()
+            bring_to_front(self.lock_window)
             self.lock_window.field.setFocus()
 
     def _try_unlock(self, passphrase: str) -> None:
