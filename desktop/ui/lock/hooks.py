@@ -39,7 +39,7 @@ def add_lock_menu(window: Any) -> None:
     """Adds the items before 退出 and, for an encrypted database, starts the idle lock."""
     ctx = window.ctx
     db = ctx.db
-    encrypted = bool(getattr(db, "encrypted", False))
+    encrypted = db.encrypted
     file_menu = next(
         a.menu()
         for a in window.menuBar().actions()

@@ -8,35 +8,26 @@ passphrase is handed to the crypto layer and to nothing else. Each runs the slow
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from desktop.core.database import open_database
-
-if TYPE_CHECKING:
-    from desktop.core.database import Database
+from desktop.core.crypto import keys
+from desktop.core.database import Database, open_database
 
 
 def is_encrypted(path: Path) -> bool:
-    from desktop.core.crypto import keys
-
     return keys.is_encrypted(path)
 
 
 def open_with_passphrase(path: Path, passphrase: str, create: bool = False) -> Database:
     """Open (or create) the database keyed from ``passphrase``; a wrong one raises
     ``WrongPassphrase`` (a sentence for the cadre) and touches nothing."""
-    return open_database(path, create=create, passphrase=passphrase)  # type: ignore[call-arg,unused-ignore]
+    return open_database(path, create=create, passphrase=passphrase)
 
 
 def check_passphrase(path: Path, passphrase: str) -> None:
     """Raises ``WrongPassphrase`` unless ``passphrase`` unwraps this database's key."""
-    from desktop.core.crypto import keys
-
     keys.unlock(path, passphrase)
 
 
 def change_passphrase(path: Path, old: str, new: str) -> None:
     """Re-wrap the data key under ``new``: only the small key file changes, never the data."""
-    from desktop.core.crypto import keys
-
     keys.rewrap(path, old, new)
