@@ -29,6 +29,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("desktop.sync.cli_commands", "register_sync_commands"),
     ("desktop.core.targeting.cli_command", "register_targeting_commands"),
     ("desktop.core.crypto.cli_command", "register_encryption_commands"),
+    ("desktop.core.backup.cli_command", "register_backup_commands"),
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -176,6 +177,9 @@ def run_handler(args: argparse.Namespace) -> int:
 
     install_passphrase_source()  # an encrypted --db: DOORSTEP_PASSPHRASE or a terminal prompt
     try:
+        from desktop.core.backup.cli_command import guard_command
+
+        guard_command(args)  # an interrupted restore finished, a damaged --db refused
         return int(args.handler(args))
     except (CommandError, DatabaseError, ServiceError) as exc:
         print(_("错误：{message}").format(message=exc), file=sys.stderr)
