@@ -32,6 +32,7 @@ from desktop.core.i18n import _
 from desktop.sync.exchange import SyncStatus, get_setting, put_setting, status
 from desktop.sync.usb import UsbReport, sync_stick
 from desktop.ui.context import AppContext
+from desktop.ui.sync.exchange_lock import usb_turn
 from desktop.ui.tasks import Task, TaskContext, describe_error
 
 STATUS_COLOURS = {"refused": "#c62828", "held": "#b26a00", "applied": "#2e7d32"}
@@ -171,9 +172,10 @@ class ExchangePanel(QWidget):
 
         def work(context: TaskContext) -> UsbReport:
             remember_stick(db, text)
-            return sync_stick(
-                db, stick, lambda what, done, total: context.progress(done, total, what)
-            )
+            with usb_turn():  # not while an online sync is bundling the same changes
+                return sync_stick(
+                    db, stick, lambda what, done, total: context.progress(done, total, what)
+                )
 
         self._task = self.ctx.runner.submit(
             work,
