@@ -76,6 +76,15 @@ def run_pyinstaller(dist: Path, work: Path, resources: Path) -> None:
     subprocess.run(command, check=True, env=env, cwd=ROOT)
 
 
+def remove_dangling_links(app: Path) -> list[Path]:
+    """PyInstaller links every Qt library into _internal/; the spec drops a few of the libraries
+    (QML, Quick, the virtual keyboard), which leaves their links pointing at nothing."""
+    dangling = [p for p in app.rglob("*") if p.is_symlink() and not p.exists()]
+    for link in dangling:
+        link.unlink()
+    return dangling
+
+
 def linux_tarball(dist: Path, version: str) -> Path:
     """doorstep-<version>-linux-x86_64.tar.gz: the app folder, the desktop entry, the icon and
     install.sh, under one top folder so unpacking never spills into the current directory."""
@@ -107,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     resources = stage_resources(args.work)
     run_pyinstaller(args.dist, args.work, resources)
     app = args.dist / "doorstep"
+    remove_dangling_links(app)
     built = time.perf_counter() - started
     size_mb = folder_size(app) / 1e6
     print(f"built {app} in {built:.0f} s; size {size_mb:.1f} MB (limit {SIZE_LIMIT_MB} MB)")

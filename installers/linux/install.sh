@@ -3,6 +3,7 @@
 #
 #   ./install.sh                 as a user: ~/.local/lib/doorstep, ~/.local/bin/doorstep
 #   sudo ./install.sh            as root:  /opt/doorstep, /usr/local/bin/doorstep
+#   ./install.sh --user          ~/.local even when run as root
 #   ./install.sh --prefix DIR    DIR/lib/doorstep, DIR/bin/doorstep, DIR/share/applications
 #
 # An upgrade replaces the program folder only. The cadre's data (database, photos, backups) lives
@@ -12,18 +13,20 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=""
+mode=$([ "$(id -u)" = 0 ] && echo system || echo user)
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) prefix="$2"; shift 2 ;;
         --prefix=*) prefix="${1#--prefix=}"; shift ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --user) mode=user; shift ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 if [ -n "$prefix" ]; then
     app_dir="$prefix/lib/doorstep"; bin_dir="$prefix/bin"; share_dir="$prefix/share"
-elif [ "$(id -u)" = 0 ]; then
+elif [ "$mode" = system ]; then
     app_dir="/opt/doorstep"; bin_dir="/usr/local/bin"; share_dir="/usr/local/share"
 else
     app_dir="$HOME/.local/lib/doorstep"; bin_dir="$HOME/.local/bin"
