@@ -1,7 +1,8 @@
 """Photos on paper: scaled into a two-column grid with caption, date and what they show.
 
-Photos are stored by SHA-256; the ledger asks a ``photo_loader(sha256) -> path | None`` for the
-file, so it does not depend on where the store keeps them. A missing file is not an error: the
+Photos are stored by SHA-256; the ledger asks a ``photo_loader(sha256) -> path | bytes | None``
+for the file (bytes: the clear content of a photo sealed beside an encrypted database), so it does
+not depend on where or how the store keeps them. A missing file is not an error: the
 cell says the photo is missing (with the start of its hash, to find it), and the rest prints.
 Large camera JPEGs are decoded at reduced scale (JPEG draft mode, fast) so a village book does
 not carry 5 MB per picture; small JPEGs go into the PDF untouched.
@@ -25,7 +26,7 @@ from desktop.ledger.fonts import CJK
 from desktop.ledger.styles import FRAME_WIDTH, cell
 from desktop.ledger.textcell import CellTable
 
-PhotoLoader = Callable[[str], "str | Path | None"]
+PhotoLoader = Callable[[str], "str | Path | bytes | None"]
 
 BOX_WIDTH = FRAME_WIDTH / 2 - 6 * mm
 BOX_HEIGHT = 62 * mm
@@ -56,11 +57,30 @@ def _image_source(path: Path) -> tuple[str | io.BytesIO, int, int]:
     return io.BytesIO(data), width, height
 
 
+def _image_source_bytes(content: bytes) -> tuple[io.BytesIO, int, int]:
+    """The same choice for a photo given as bytes (opened from an encrypted store)."""
+    with PILImage.open(io.BytesIO(content)) as img:
+        width, height = img.size
+        if (
+            img.format == "JPEG"
+            and len(content) <= PASS_THROUGH_BYTES
+            and img.mode in ("RGB", "L")
+            and max(width, height) <= 2 * MAX_PIXELS
+        ):
+            return io.BytesIO(content), width, height
+    data, width, height = _reduce(io.BytesIO(content))
+    return io.BytesIO(data), width, height
+
+
 @lru_cache(maxsize=48)
 def _reduced(path: str, mtime_ns: int, size: int) -> tuple[bytes, int, int]:
     """A print-sized JPEG of a large photo. Cached (by path, time and size) so a preview
     followed by printing, or a photo shown twice, is reduced once."""
-    with PILImage.open(path) as img:
+    return _reduce(path)
+
+
+def _reduce(source: str | io.BytesIO) -> tuple[bytes, int, int]:
+    with PILImage.open(source) as img:
         if img.format == "JPEG":
             # Decode at 1/2, 1/4 or 1/8 scale directly: far cheaper than a full decode.
             img.draft("RGB", (MAX_PIXELS, MAX_PIXELS * 3 // 4))
@@ -92,10 +112,18 @@ def _caption(photo: Photo) -> str:
 
 def photo_cell(photo: Photo, loader: PhotoLoader | None) -> list[Flowable]:
     """One grid cell: the scaled picture and its caption, or a note that it is missing."""
-    path = loader(photo.sha256) if loader else None
-    if path is not None and Path(path).is_file():
+    try:
+        path = loader(photo.sha256) if loader else None
+    except OSError:  # a sealed file that does not open: damaged, or another key
+        note = _("照片无法读取")
+        return [cell(f"{note}（{photo.sha256[:8]}）\n{_caption(photo)}", "caption")]
+    if isinstance(path, bytes) or (path is not None and Path(path).is_file()):
+        source: str | io.BytesIO
         try:
-            source, width, height = _image_source(Path(path))
+            if isinstance(path, bytes):
+                source, width, height = _image_source_bytes(path)
+            else:
+                source, width, height = _image_source(Path(path))
         except (OSError, SyntaxError, ValueError):
             source = ""
         if source:

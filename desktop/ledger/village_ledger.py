@@ -53,11 +53,16 @@ class PrintResult:
 
 
 def default_photo_loader(db: Database) -> PhotoLoader:
-    """Photos next to the database (``photos/<sha256>[.jpg]`` or ``photos/ab/<sha256>[.jpg]``),
-    until the content-addressed photo store offers its own lookup."""
-    root = Path(db.path).parent / "photos"
+    """Photos from the database's photo store (clear bytes when it is sealed), else next to the
+    database (``photos/<sha256>[.jpg]`` or ``photos/ab/<sha256>[.jpg]``)."""
+    from desktop.core.photos import PhotoStore
 
-    def load(sha256: str) -> Path | None:
+    root = Path(db.path).parent / "photos"
+    store = PhotoStore.for_database(Path(db.path))
+
+    def load(sha256: str) -> Path | bytes | None:
+        if store.has(sha256):
+            return store.read_bytes(sha256) if store.sealed else store.path(sha256)
         for candidate in (
             root / sha256,
             root / f"{sha256}.jpg",

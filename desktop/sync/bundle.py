@@ -25,10 +25,11 @@ import secrets
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from desktop.core.i18n import _
 from desktop.core.migrate import head_revision
@@ -157,8 +158,12 @@ def write_bundle(
     signer: minisign.SigningKey,
     recipients: list[str],
     compresslevel: int = 1,
+    open_photo: Callable[[Path], BinaryIO] | None = None,
 ) -> WrittenBundle:
     """Write ``target`` atomically: a temp file, fsync, rename. Returns the manifest and hash.
+
+    ``open_photo(path)`` gives a photo file's clear bytes (the photo store's ``open_file``: the
+    files of an encrypted database are sealed); plain ``open`` when not given.
 
     Deflate level 1: a change log already shrinks to ~5% of plain JSON with it, and higher
     levels cost more time than the few percent they save are worth on a laptop."""
@@ -168,7 +173,9 @@ def write_bundle(
         with open(tmp, "xb") as raw:
             writer = agecrypt.AgeWriter(raw, recipients)
             try:
-                manifest = _write_payload(writer, header, changes, photos, signer, compresslevel)
+                manifest = _write_payload(
+                    writer, header, changes, photos, signer, compresslevel, open_photo
+                )
             except BaseException:
                 writer.abort()
                 raise
@@ -195,7 +202,9 @@ def _write_payload(
     photos: Iterable[tuple[str, Path]],
     signer: minisign.SigningKey,
     compresslevel: int,
+    open_photo: Callable[[Path], BinaryIO] | None = None,
 ) -> dict[str, Any]:
+    opener = open_photo or _open_plain
     entries: list[dict[str, Any]] = []
     count = 0
     with zipfile.ZipFile(
@@ -215,7 +224,7 @@ def _write_payload(
             info.compress_type = zipfile.ZIP_STORED
             digest = hashlib.sha256()
             size = 0
-            with open(path, "rb") as src, archive.open(info, "w", force_zip64=True) as member:
+            with opener(path) as src, archive.open(info, "w", force_zip64=True) as member:
                 while piece := src.read(PIECE):
                     digest.update(piece)
                     size += len(piece)
@@ -317,14 +326,26 @@ class OpenedBundle:
     def photo_entries(self) -> list[dict[str, Any]]:
         return [e for e in self.manifest["entries"] if e["name"] != CHANGES]
 
-    def extract_photos(self, place: Any) -> list[str]:
+    def extract_photos(
+        self,
+        place: Any,
+        writer: Callable[[Path], AbstractContextManager[BinaryIO]] | None = None,
+    ) -> list[str]:
         """Copy each photo to ``place(sha) -> Path`` (skipping ones already there), verifying
-        its hash on the way; a bad photo raises before its file appears."""
+        its hash on the way; a bad photo raises before its file appears.
+
+        ``writer(path)``: the photo store's own writer (it seals files beside an encrypted
+        database, and renames into place only when the block ends without an error)."""
         written: list[str] = []
         for item in self.photo_entries():
             sha = PHOTO_NAME.fullmatch(item["name"]).group(1)  # type: ignore[union-attr]
             dest: Path = place(sha)
             if dest.exists():
+                continue
+            if writer is not None:
+                with self.archive.open(item["name"]) as src, writer(dest) as out:
+                    self._copy_checked(src, out, item, sha)
+                written.append(sha)
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
@@ -351,6 +372,23 @@ class OpenedBundle:
                 tmp.unlink(missing_ok=True)
             written.append(sha)
         return written
+
+    def _copy_checked(self, src: IO[bytes], out: IO[bytes], item: dict[str, Any], sha: str) -> None:
+        """Copy one photo entry, refusing it (by raising) when its size or hash is wrong."""
+        digest = hashlib.sha256()
+        size = 0
+        while piece := src.read(PIECE):
+            size += len(piece)
+            if size > item["size"]:
+                raise self._bomb()
+            digest.update(piece)
+            out.write(piece)
+        if size != item["size"] or digest.hexdigest() != sha:
+            raise BundleError(
+                _("数据包 {name} 中的 {entry} 与清单记录的校验值不符，拒收。").format(
+                    name=self.source.name, entry=item["name"]
+                )
+            )
 
     def verify_photos(self) -> None:
         """Hash every photo without keeping it (``bundle verify``)."""
@@ -594,3 +632,7 @@ __all__ = [
     "open_bundle",
     "write_bundle",
 ]
+
+
+def _open_plain(path: Path) -> BinaryIO:
+    return open(path, "rb")

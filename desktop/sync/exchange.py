@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from desktop.core.database import Database
 from desktop.core.db import integrity_errors
 from desktop.core.i18n import _
+from desktop.core.photos import PhotoStore
 from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import (
@@ -194,6 +195,7 @@ def export_bundles(db: Database, out_dir: Path | None = None) -> ExportReport:
             photo_files,
             device.signing,
             [cert["county_recipient"]],
+            open_photo=PhotoStore.for_database(db.path).open_file,
         )
         changes = written.manifest["counts"]["changes"]
         photos = written.manifest["counts"]["photos"]
@@ -350,7 +352,8 @@ def _apply_down(
         raise BundleError(_("数据包 {name} 的内容格式不正确，拒收。").format(name=path.name))
     for entry in entries:
         entry["acked"] = True  # others' changes: nothing for us to send back
-    photos = opened.extract_photos(lambda sha: photo_path(db.path, sha))
+    store = PhotoStore.for_database(db.path)  # seals photos beside an encrypted database
+    photos = opened.extract_photos(store.path, store.writer)
     with db.unit_of_work() as uow:
         result = apply_entries(uow, entries)
         put_setting(uow.connection, CURSOR_KEY, {"server_seq": max(cursor, upto)})

@@ -17,6 +17,9 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QBuffer,
+    QByteArray,
+    QIODevice,
     QModelIndex,
     QPersistentModelIndex,
     QSize,
@@ -212,8 +215,7 @@ class PhotoStrip(QWidget):
     def _decorate(self, item: QListWidgetItem, entry: PhotoEntry) -> None:
         assert entry.stored is not None
         self.list.blockSignals(True)
-        thumb = self.store.thumb_path(entry.stored.sha256)
-        item.setIcon(QIcon(QPixmap(str(thumb))))
+        item.setIcon(QIcon(pixmap_from(self.store.thumbnail_bytes(entry.stored.sha256))))
         item.setText(entry.caption or Path(entry.source).name)
         item.setToolTip(
             _("{name}，拍摄于 {when}").format(
@@ -327,20 +329,33 @@ class PhotoListModel(QAbstractListModel):
         self._requested.add(sha)
         store = self.store
 
-        def done(path: Path | None) -> None:
-            self._icons[sha] = QIcon(QPixmap(str(path))) if path else QIcon()
+        def done(data: bytes | None) -> None:
+            self._icons[sha] = QIcon(pixmap_from(data)) if data else QIcon()
             for r, photo in enumerate(self.rows):
                 if photo["sha256"] == sha:
                     index = self.index(r, 0)
                     self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
-        self.ctx.runner.submit(lambda: store.thumbnail(sha), done)
+        self.ctx.runner.submit(lambda: store.thumbnail_bytes(sha), done)
         return self._placeholder()
 
 
-def load_view_image(path: Path, size: int) -> QImage:
-    """Read a photo for the viewer at screen size, EXIF orientation applied (worker-safe)."""
-    reader = QImageReader(str(path))
+def pixmap_from(data: bytes | None) -> QPixmap:
+    """A pixmap from a thumbnail's clear bytes (the store opens sealed files; Qt never reads
+    the photo folder itself)."""
+    pixmap = QPixmap()
+    if data:
+        pixmap.loadFromData(data)
+    return pixmap
+
+
+def load_view_image(store: PhotoStore, sha256: str, size: int) -> QImage:
+    """Read a photo for the viewer at screen size, EXIF orientation applied (worker-safe).
+    The bytes come through the photo store, which opens the files of an encrypted database."""
+    buffer = QBuffer()
+    buffer.setData(QByteArray(store.read_bytes(sha256)))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
     reader.setAutoTransform(True)
     original = reader.size()
     if original.isValid() and max(original.width(), original.height()) > size:
@@ -430,8 +445,9 @@ class PhotoViewer(QDialog):
                 else _("这张照片的文件不在本机（可能还没有从县里同步过来）。")
             )
 
+        store, sha = self.store, photo["sha256"]
         self.ctx.runner.submit(
-            lambda: load_view_image(path, 1600), done, failed, key="photo-viewer"
+            lambda: load_view_image(store, sha, 1600), done, failed, key="photo-viewer"
         )
 
     def _save_caption(self) -> None:
