@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     run_pyinstaller(args.dist, args.work, resources)
     app = args.dist / "doorstep"
     remove_dangling_links(app)
+    # For installers/windows/doorstep.iss (Inno Setup reads the version from here).
+    (args.dist / "doorstep-version.iss").write_text(
+        f'#define AppVersion "{project_version()}"\n', encoding="utf-8"
+    )
     built = time.perf_counter() - started
     size_mb = folder_size(app) / 1e6
     print(f"built {app} in {built:.0f} s; size {size_mb:.1f} MB (limit {SIZE_LIMIT_MB} MB)")
