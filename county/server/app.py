@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.background import BackgroundTask
 
 from county.data import County
-from county.server import logs, schemas, view
+from county.server import logs, schemas, stations, uploads, view
 from county.server.service import DEFAULT_MAX_UPLOAD, CountyService, EnrollRefused
 from desktop.core.i18n import _
 from desktop.core.services.errors import NotFound, ServiceError
@@ -63,6 +63,8 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = service
+    stations.install(app, service)  # signed requests, township relays
+    uploads.install(app, service)  # resumable uploads of large bundles
 
     @app.middleware("http")
     async def access_log(
@@ -202,6 +204,7 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
         tags=["数据包"],
     )
     def download(
+        request: Request,
         device_id: str,
         cursor: Annotated[int, Query(ge=0, le=2**62, description="本机已收到的县变更序号")] = 0,
         acked: Annotated[
@@ -209,7 +212,9 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
         ] = None,
     ) -> Response:
         """The device's villages' changes after ``cursor``, signed by the county and encrypted to
-        the device (only that laptop can read it). 204 when there is nothing new."""
+        the device (only that laptop can read it). 204 when there is nothing new. The request
+        must be signed by the device's own key (see desktop.sync.request_auth)."""
+        stations.authorize_download(request, device_id)
         if county.certificate(_known(device_id)) is None:
             raise HTTPException(404, _("设备 {id} 没有在县里登记。").format(id=device_id[:40]))
         if device_id in county.revoked():

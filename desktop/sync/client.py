@@ -33,8 +33,11 @@ from desktop.sync.exchange import (
     import_bundles,
     work_dir,
 )
+from desktop.sync.request_auth import server_clock_offset, sign_request
+from desktop.sync.resumable import CHUNK_SIZE, RESUMABLE_FROM, upload_in_pieces
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
+Signer = Callable[[str, str, dict[str, Any], float], dict[str, str]]  # method, path, query, now
 #: steps: "upload"/"download" count bundles; "sending"/"receiving" count bytes of the current one
 CHUNK = 64 * 1024
 RETRY_STATUS = {502, 503, 504}
@@ -134,6 +137,10 @@ class Connection:
     cancel: threading.Event | None = None
     on_bytes: Callable[[int, int], None] | None = None  # (sent, total) of a file body
     on_bytes_in: Callable[[int, int], None] | None = None  # (received, total) of a download
+    signer: Signer | None = None  # signs requests that read or upload this sender's data
+    clock_offset: float = 0.0  # the server's clock minus ours, from its Date header
+    resumable_from: int = RESUMABLE_FROM  # bundles this big go in resumable pieces
+    chunk_size: int = CHUNK_SIZE  # of a resumable upload
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -148,20 +155,29 @@ class Connection:
         if self.cancel is not None and self.cancel.is_set():
             raise SyncCancelled()
 
+    def sign(self, method: str, path: str, query: dict[str, Any] | None = None) -> dict[str, str]:
+        """Fresh signature headers for one attempt (the server refuses a replayed one)."""
+        if self.signer is None:
+            return {}
+        return self.signer(method, path, dict(query or {}), time.time() + self.clock_offset)
+
     def request(
         self,
         method: str,
         path: str,
         body_path: Path | None = None,
         into: Path | None = None,
+        signed: bool = False,
         **kwargs: Any,
     ) -> httpx.Response:
         """One request; a file body is re-read from the start on every attempt; a 200 answer's
-        body goes into the file ``into`` when given."""
+        body goes into the file ``into`` when given; ``signed`` signs every attempt afresh."""
         attempt = 0
         while True:
             attempt += 1
             self.check_cancel()
+            if signed:
+                kwargs["headers"] = self.sign(method, path, kwargs.get("params"))
             try:
                 if body_path is not None:
                     with body_path.open("rb") as body:
@@ -222,6 +238,7 @@ def check_server(conn: Connection, cert: dict[str, Any]) -> None:
     response = conn.request("GET", "/health")
     if response.status_code != 200:
         raise OnlineSyncError(detail(response))
+    conn.clock_offset = server_clock_offset(response.headers.get("date"))
     if response.json().get("signing_key") != cert["county_signing_key"]:
         raise OnlineSyncError(
             _("{url} 不是给本机签发证书的那个县的服务器，没有同步。").format(url=conn.server)
@@ -244,6 +261,7 @@ def sync_online(
     cert = keyring.require_certificate(db)
     report = OnlineReport(server_url)
     conn = Connection(server_url, retries, backoff, cancel)
+    conn.signer = device_signer(keyring.device_keys(db, create=False))
     if progress:
         conn.on_bytes = lambda sent, total: progress("sending", sent, total)
         conn.on_bytes_in = lambda got, total: progress("receiving", got, total)
@@ -269,8 +287,28 @@ def sync_online(
     return report
 
 
+def device_signer(keys: keyring.DeviceKeys) -> Signer:
+    """Signs requests as this laptop (``device:<id>``) with its enrolled key."""
+    principal = f"device:{keys.device_id}"
+
+    def sign(method: str, path: str, query: dict[str, Any], now: float) -> dict[str, str]:
+        return sign_request(keys.signing, principal, method, path, query, now)
+
+    return sign
+
+
 def _upload(conn: Connection, path: Path) -> Upload:
-    response = conn.request("POST", "/bundles", params={"name": path.name}, body_path=path)
+    return upload_bundle(conn, path)
+
+
+def upload_bundle(conn: Connection, path: Path) -> Upload:
+    """One bundle to the county: in resumable pieces when it is large (and the connection can
+    sign), else in one request; the county's answer as an :class:`Upload`."""
+    response = None
+    if conn.signer is not None and path.stat().st_size >= conn.resumable_from:
+        response = upload_in_pieces(conn, path, conn.chunk_size, conn.on_bytes)
+    if response is None:
+        response = conn.request("POST", "/bundles", params={"name": path.name}, body_path=path)
     if response.status_code in (200, 202):
         body = response.json()
         return Upload(path.name, str(body["status"]), str(body["message"]))
@@ -299,6 +337,7 @@ def _download(conn: Connection, db: Database, report: OnlineReport) -> None:
             f"/devices/{db.device_id}/bundle",
             into=partial,
             params={"cursor": cursor, "acked": acked},
+            signed=True,
         )
         if response.status_code == 204:
             report.nothing_new = True
@@ -349,6 +388,8 @@ __all__ = [
     "OnlineSyncError",
     "ServerUnreachable",
     "SyncCancelled",
+    "device_signer",
     "enroll_online",
     "sync_online",
+    "upload_bundle",
 ]

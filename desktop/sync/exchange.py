@@ -15,6 +15,7 @@ which of our changes the county holds; that lets us drop acknowledged bundles.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from desktop.core.database import Database
-from desktop.core.db import integrity_errors
 from desktop.core.i18n import _
-from desktop.core.photos import PhotoStore
 from desktop.core.services.errors import ServiceError
+from desktop.sync import detached
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import (
     COLUMNS,
@@ -195,8 +195,8 @@ def export_bundles(db: Database, out_dir: Path | None = None) -> ExportReport:
             photo_files,
             device.signing,
             [cert["county_recipient"]],
-            open_photo=PhotoStore.for_database(db.path).open_file,
         )
+        detached.sign_file(written.path, device.signing, device.device_id)
         changes = written.manifest["counts"]["changes"]
         photos = written.manifest["counts"]["photos"]
         with db.write_connection() as conn:
@@ -214,12 +214,24 @@ def export_bundles(db: Database, out_dir: Path | None = None) -> ExportReport:
             index[written.path.name] = int(top)
             put_setting(conn, OUTBOX_KEY, index)
     files = sorted(outbox_dir(db).glob(f"*{SUFFIX}"))
+    sign_unsigned(files, device)
     copies = []
     if out_dir is not None:
         for path in files:
+            # the signature first: a bundle on the stick always has its signature beside it
+            signature = detached.signature_path(path)
+            copy_verified(signature, Path(out_dir) / signature.name)
             copy_verified(path, Path(out_dir) / path.name)
             copies.append(Path(out_dir) / path.name)
     return ExportReport(written, copies or files, changes, photos, missing)
+
+
+def sign_unsigned(files: Iterable[Path], device: keyring.DeviceKeys) -> None:
+    """Bundles exported before detached signatures existed get one now, so a relay can check
+    them (the laptop still holds the key that made them)."""
+    for path in files:
+        if not detached.signature_path(path).is_file():
+            detached.sign_file(path, device.signing, device.device_id)
 
 
 def _own_changes(db: Database, device_id: str, after: int, upto: int) -> Iterable[tuple[Any, ...]]:
@@ -318,7 +330,7 @@ def _import_one(
             return _apply_down(db, path, opened, cert, device, from_held)
     except (BundleError, ServiceError) as exc:
         return Outcome(path, "refused", str(exc))
-    except integrity_errors(IntegrityError) as exc:
+    except (sqlite3.IntegrityError, IntegrityError) as exc:
         return Outcome(path, "refused", integrity_message(path.name, exc))
 
 
@@ -352,8 +364,7 @@ def _apply_down(
         raise BundleError(_("数据包 {name} 的内容格式不正确，拒收。").format(name=path.name))
     for entry in entries:
         entry["acked"] = True  # others' changes: nothing for us to send back
-    store = PhotoStore.for_database(db.path)  # seals photos beside an encrypted database
-    photos = opened.extract_photos(store.path, store.writer)
+    photos = opened.extract_photos(lambda sha: photo_path(db.path, sha))
     with db.unit_of_work() as uow:
         result = apply_entries(uow, entries)
         put_setting(uow.connection, CURSOR_KEY, {"server_seq": max(cursor, upto)})
@@ -406,6 +417,7 @@ def _prune_outbox(db: Database, ack_seq: int) -> None:
     for name, upto in index.items():
         if upto <= ack_seq:
             (outbox_dir(db) / name).unlink(missing_ok=True)
+            detached.signature_path(outbox_dir(db) / name).unlink(missing_ok=True)
             gone.append(name)
     if gone:
         with db.write_connection() as conn:

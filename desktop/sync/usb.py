@@ -7,7 +7,8 @@ A stick holds ``Doorstep/outbox/`` (bundles for the county, from every laptop th
    reason) — first, so the county's acknowledgements prune our outbox before we write;
 2. bundle what we changed since the last bundle;
 3. write every unacknowledged bundle to the stick's outbox: temp file, fsync, rename, then read it
-   back and compare hashes; remove our bundles the county has acknowledged;
+   back and compare hashes (its detached signature first, for the township relay to check);
+   remove our bundles the county has acknowledged;
 4. only then report that the stick can be removed.
 
 A stick pulled out during step 3 leaves the old outbox intact: files appear under their final
@@ -23,6 +24,7 @@ from pathlib import Path
 from desktop.core.database import Database
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
+from desktop.sync import detached
 from desktop.sync.bundle import SUFFIX, copy_verified, file_sha256, fsync_dir
 from desktop.sync.exchange import ImportReport, export_bundles, import_bundles, outbox_dir
 
@@ -105,6 +107,7 @@ def sync_stick(db: Database, stick: Path, progress: Progress | None = None) -> U
     done = 0
     for name, source in wanted.items():
         target = outbox / name
+        _copy_signature(source, target)  # first: a bundle on the stick always has its signature
         size = source.stat().st_size
         same_size = target.is_file() and target.stat().st_size == size
         if same_size and file_sha256(target) == file_sha256(source):
@@ -124,11 +127,23 @@ def sync_stick(db: Database, stick: Path, progress: Progress | None = None) -> U
         if stale.name not in wanted:
             stale.unlink(missing_ok=True)
             report.removed.append(stale.name)
+    for signature in outbox.glob(f"{device_id}-*{SUFFIX}{detached.SIGNATURE_SUFFIX}"):
+        if signature.name.removesuffix(detached.SIGNATURE_SUFFIX) not in wanted:
+            signature.unlink(missing_ok=True)
     for leftover in outbox.glob(f".{device_id}-*.part"):
         leftover.unlink(missing_ok=True)
     fsync_dir(outbox)
     report.safe_to_remove = True
     return report
+
+
+def _copy_signature(source: Path, target: Path) -> None:
+    """The bundle's detached signature (what the township relay checks) onto the stick."""
+    signature = detached.signature_path(source)
+    on_stick = detached.signature_path(target)
+    if on_stick.is_file() and on_stick.read_bytes() == signature.read_bytes():
+        return
+    copy_verified(signature, on_stick)
 
 
 def _tell(progress: Progress | None, what: str, done: int, total: int) -> None:

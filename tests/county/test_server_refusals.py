@@ -6,8 +6,10 @@ The HTTP stack itself is not the point here, so these use FastAPI's TestClient (
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +19,7 @@ from county.enrollment import revoke
 from county.server import create_app
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import SIGNATURE
+from desktop.sync.client import device_signer
 from desktop.sync.exchange import import_bundles
 from tests.sync.conftest import net, network_template  # noqa: F401  (fixtures)
 from tests.sync.network import Network, make_network
@@ -35,6 +38,13 @@ def upload(client: TestClient, path: Path) -> dict[str, object]:
     body = response.json()
     body["_status"] = response.status_code
     return body
+
+
+def download(client: TestClient, laptop: Any, params: dict[str, int] | None = None) -> Any:
+    """The laptop's own download request, signed with its key as the online sync signs it."""
+    path = f"/devices/{laptop.device_id}/bundle"
+    sign = device_signer(keyring.device_keys(laptop, create=False))
+    return client.get(path, params=params, headers=sign("GET", path, params or {}, time.time()))
 
 
 def refused(net: Network, client: TestClient, path: Path, code: int, fragment: str) -> str:  # noqa: F811
@@ -88,8 +98,8 @@ def test_revoked_device(net: Network, client: TestClient) -> None:  # noqa: F811
     [bundle] = net.export("A")
     revoke(net.county, a.device_id, "电脑丢失")
     refused(net, client, bundle, 422, "已被吊销")
-    down = client.get(f"/devices/{a.device_id}/bundle")
-    assert down.status_code == 422 and "吊销" in down.json()["detail"]
+    down = download(client, a)
+    assert down.status_code == 403 and "吊销" in down.json()["detail"]
 
 
 def test_unknown_device(net: Network, client: TestClient, tmp_path: Path) -> None:  # noqa: F811
@@ -107,11 +117,11 @@ def test_unknown_device(net: Network, client: TestClient, tmp_path: Path) -> Non
             )
         [bundle] = stranger.export("X")
         refused(net, client, bundle, 422, "未登记的设备")
-        down = client.get(f"/devices/{other.device_id}/bundle")
-        assert down.status_code == 404 and "没有在县里登记" in down.json()["detail"]
+        down = download(client, other)
+        assert down.status_code == 403 and "没有在县里登记" in down.json()["detail"]
     finally:
         stranger.close()
-    assert client.get("/devices/..%2F..%2Fetc/bundle").status_code == 404
+    assert client.get("/devices/..%2F..%2Fetc/bundle").status_code in (401, 404)
 
 
 def test_wrong_village(net: Network, client: TestClient) -> None:  # noqa: F811
@@ -147,7 +157,7 @@ def test_download_is_the_devices_villages_and_204_when_nothing_new(
     seed_households(a, 2)
     [bundle] = net.export("A")
     assert upload(client, bundle)["status"] == "applied"
-    down = client.get(f"/devices/{b.device_id}/bundle", params={"cursor": 0, "acked": 0})
+    down = download(client, b, {"cursor": 0, "acked": 0})
     assert down.status_code == 200
     path = tmp_path / "down.dsb"
     path.write_bytes(down.content)
@@ -160,7 +170,7 @@ def test_download_is_the_devices_villages_and_204_when_nothing_new(
         cursor = json.loads(
             conn.execute(text("SELECT value FROM setting WHERE key = 'sync:cursor'")).scalar_one()
         )["server_seq"]
-    again = client.get(f"/devices/{b.device_id}/bundle", params={"cursor": cursor, "acked": 0})
+    again = download(client, b, {"cursor": cursor, "acked": 0})
     assert again.status_code == 204
 
 
@@ -194,7 +204,7 @@ def test_conflicts_listed_and_resolved(net: Network, client: TestClient) -> None
     [household] = seed_households(a, 1)
     [bundle] = net.export("A")
     assert upload(client, bundle)["status"] == "applied"
-    down = client.get(f"/devices/{b.device_id}/bundle")
+    down = download(client, b)
     path = net.root / "b-down.dsb"
     path.write_bytes(down.content)
     import_bundles(b, [path])
@@ -216,7 +226,7 @@ def test_conflicts_listed_and_resolved(net: Network, client: TestClient) -> None
     assert done.status_code == 200
     assert client.get("/conflicts").json() == []
     assert len(client.get("/conflicts", params={"include_resolved": True}).json()) == 1
-    later = client.get(f"/devices/{a.device_id}/bundle").content  # the decision travels
+    later = download(client, a).content  # the decision travels
     path = net.root / "a-down.dsb"
     path.write_bytes(later)
     assert import_bundles(a, [path]).ok

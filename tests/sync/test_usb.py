@@ -60,7 +60,7 @@ def test_round_trip_through_a_stick_with_photos(net: Network, tmp_path: Path) ->
     assert progress and progress[-1][1] == progress[-1][2]
     assert any("可以拔出" in line for line in report.lines())
     county_round(net, stick)
-    assert photo_path(net.county.db.path, sha).is_file()
+    assert photo_path(net.county.photos_anchor, sha).is_file()
     report_b = sync_stick(b, stick)
     assert report_b.imported.ok and [o.status for o in report_b.imported.outcomes] == ["applied"]
     assert photo_path(b.path, sha).read_bytes() == photo_path(a.path, sha).read_bytes()
@@ -95,8 +95,9 @@ def test_a_stick_pulled_out_mid_write_leaves_the_old_outbox_valid(
 
     with pytest.raises(OSError):
         sync_stick(a, stick, pulled)
-    names = sorted(p.name for p in outbox.iterdir())
+    names = sorted(p.name for p in outbox.iterdir() if not p.name.endswith(".minisig"))
     assert names == [old.name]  # no half-written bundle under a real name, no temp left
+    assert (outbox / f"{old.name}.minisig").is_file()  # and the old one keeps its signature
     assert file_sha256(old) == old_hash
     report = apply_bundles(net.county, [old])
     assert [o.status for o in report.outcomes] == ["applied"]
