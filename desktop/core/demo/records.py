@@ -287,9 +287,13 @@ def commitments(ctx: Context, plan: HouseholdPlan) -> None:
             continue
         seen.add(measure)
         status = ctx.pick({"delivered": 55, "in_progress": 20, "planned": 20, "cancelled": 5})
-        due = today + timedelta(days=rng.randint(-300, 240))
-        if status == "delivered":
-            due = min(due, today)
+        if status in ("planned", "in_progress"):
+            # Most promises still open are due in the coming months; a few have slipped, as
+            # on a real 台账 (about one household in ten has one overdue).
+            late = rng.random() < 0.12
+            due = today + timedelta(days=-rng.randint(1, 90) if late else rng.randint(7, 240))
+        else:
+            due = today - timedelta(days=rng.randint(0, 300))
         low, high = AMOUNTS.get(measure, (500, 5000))
         delivered = ctx.day_within(due - timedelta(days=60), due) if status == "delivered" else None
         plan.commitments.append(
