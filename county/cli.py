@@ -1,8 +1,9 @@
 """The ``doorstep-county`` command: a county office that only ever sees USB sticks.
 
 ``init`` makes the county's keys and database, ``enroll`` signs a laptop's certificate, ``revoke``
-withdraws one, ``apply`` takes laptops' bundles into county.db and ``outbox`` writes each laptop's
-down-bundle. The server issue wraps the same functions. Errors: one sentence on stderr, exit 1.
+withdraws one, ``apply`` takes laptops' bundles into the county store and ``outbox`` writes each
+laptop's down-bundle; ``serve`` runs the server over the same functions. ``--db`` names the
+database (PostgreSQL in production); without it, the SQLite file in the data folder. Errors: one sentence on stderr, exit 1.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     def data_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", type=Path, required=True, help=_("县级数据文件夹"))
+        p.add_argument(
+            "--db",
+            default=None,
+            help=_(
+                "县级数据库地址，如 postgresql+psycopg://用户@主机/库名；"
+                "不加则用数据文件夹里的 SQLite（也可用环境变量 DOORSTEP_COUNTY_DB）"
+            ),
+        )
 
     init = sub.add_parser("init", help=_("建立县级密钥和数据库"))
     data_arg(init)
@@ -75,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help=_("监听地址"))
     serve.add_argument("--port", type=int, default=8700, help=_("监听端口"))
     serve.add_argument(
-        "--db", default=None, help=_("数据库地址（目前只支持默认的数据文件夹内 SQLite）")
+        "--workers", type=int, default=1, help=_("服务器进程数（PostgreSQL 时可多于 1）")
     )
     serve.set_defaults(handler=run_serve)
 
@@ -94,7 +103,7 @@ def _json_out(data: Any) -> None:
 def run_init(args: argparse.Namespace) -> int:
     from county.data import County
 
-    with County.init(args.data, args.name) as county:
+    with County.init(args.data, args.name, args.db) as county:
         print(_("已建立县级数据文件夹 {path}。").format(path=args.data))
         print(_("县签名公钥：{key}").format(key=county.signing_public))
         print(_("县加密公钥：{key}").format(key=county.age_recipient))
@@ -108,7 +117,7 @@ def run_enroll(args: argparse.Namespace) -> int:
 
     request = read_json_file(args.request)
     villages = [v for v in args.villages.replace("，", ",").split(",") if v.strip()]
-    with County.open(args.data) as county:
+    with County.open(args.data, args.db) as county:
         cert = enroll(county, request, villages)
     args.output.write_text(json.dumps(cert, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(
@@ -126,7 +135,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     from county.data import County
     from county.enrollment import revoke
 
-    with County.open(args.data) as county:
+    with County.open(args.data, args.db) as county:
         revoke(county, args.device_id, args.reason)
     print(_("已吊销设备 {id}，今后它的数据包一律拒收。").format(id=args.device_id))
     return EXIT_OK
@@ -145,7 +154,7 @@ def run_apply(args: argparse.Namespace) -> int:
     from county.data import County
     from county.exchange import apply_bundles
 
-    with County.open(args.data) as county:
+    with County.open(args.data, args.db) as county:
         report = apply_bundles(county, _bundle_files(args.files))
     if args.json:
         _json_out(
@@ -172,7 +181,7 @@ def run_outbox(args: argparse.Namespace) -> int:
     from county.data import County
     from county.exchange import write_outboxes
 
-    with County.open(args.data) as county:
+    with County.open(args.data, args.db) as county:
         written = write_outboxes(county, args.output)
     if args.json:
         _json_out(
@@ -203,7 +212,7 @@ def run_outbox(args: argparse.Namespace) -> int:
 def run_devices(args: argparse.Namespace) -> int:
     from county.data import County
 
-    with County.open(args.data) as county:
+    with County.open(args.data, args.db) as county:
         revoked = county.revoked()
         rows = [
             {
@@ -225,38 +234,36 @@ def run_devices(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve the county folder over HTTP until interrupted; logs are JSON lines on stderr."""
+    import os
+
     import uvicorn
 
-    from county.server import create_app, logs
+    from county.data import DB_ENV, County
+    from county.server import asgi, create_app, logs
 
-    if args.db and not _is_default_db(args.db, args.data):
-        print(
-            _(
-                "错误：暂不支持 PostgreSQL 或其他数据库地址（{url}）；"
-                "目前只能使用数据文件夹中的 county.db（不加 --db）。"
-            ).format(url=args.db),
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+    if args.db:
+        os.environ[DB_ENV] = args.db  # the server's processes open the same database
+    with County.open(args.data):  # migrates, and refuses a wrong folder or database, up front
+        pass
     logs.configure()
-    app = create_app(args.data)
     print(
         _("县级服务器：http://{host}:{port}/ ，登记口令在 {path}。").format(
             host=args.host, port=args.port, path=args.data / "enroll-code"
         ),
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "access_log": False,
+    }
+    if args.workers > 1:
+        os.environ[asgi.DATA_ENV] = str(args.data.resolve())
+        uvicorn.run(asgi.FACTORY, factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(args.data), **options)
     return EXIT_OK
-
-
-def _is_default_db(url: str, data: Path) -> bool:
-    """``--db`` naming the folder's own SQLite file is the default; anything else is not yet."""
-    default = (data / "county.db").resolve()
-    for prefix in ("sqlite+pysqlite:///", "sqlite:///"):
-        if url.startswith(prefix):
-            return Path(url[len(prefix) :]).resolve() == default
-    return False
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -266,9 +273,9 @@ def run_import(args: argparse.Namespace) -> int:
     from desktop.core.roster.importer import import_roster
     from desktop.core.roster.xlsx import RosterFileError
 
-    with County.open(args.data) as county:
+    with County.open(args.data, args.db) as county, county.authoring() as db:
         try:
-            report = import_roster(county.db, args.roster, commit=args.commit, cadre=_("县级"))
+            report = import_roster(db, args.roster, commit=args.commit, cadre=_("县级"))
         except RosterFileError as exc:
             print(_("错误：{message}").format(message=exc), file=sys.stderr)
             return EXIT_ERROR

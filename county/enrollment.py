@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import false, select
 
 from county.data import County, CountyError
+from county.store import schema
 from desktop.core.i18n import _
 from desktop.sync import keys as keyring
 
@@ -15,9 +16,10 @@ VILLAGE_CODE = re.compile(r"\d{12}")
 
 
 def resolve_villages(county: County, names: list[str]) -> list[str]:
-    """Village codes for what the user typed: 12-digit codes, or names known to county.db."""
+    """Village codes for what the user typed: 12-digit codes, or names the county holds."""
     codes: list[str] = []
-    with county.db.read() as conn:
+    p = schema.row_place.c
+    with county.store.read() as conn:
         for raw in names:
             item = raw.strip()
             if not item:
@@ -26,10 +28,9 @@ def resolve_villages(county: County, names: list[str]) -> list[str]:
                 codes.append(item)
                 continue
             found = conn.execute(
-                text(
-                    "SELECT code FROM region WHERE name = :n AND level = 'village' AND voided = 0"
-                ),
-                {"n": item},
+                select(p.code).where(
+                    p.tbl == "region", p.name == item, p.level == "village", p.voided == false()
+                )
             ).all()
             if not found:
                 raise CountyError(
@@ -44,7 +45,7 @@ def resolve_villages(county: County, names: list[str]) -> list[str]:
 
 
 def enroll(county: County, request: Any, villages: list[str]) -> dict[str, Any]:
-    """Check a laptop's request and issue its certificate (kept in devices/ as well)."""
+    """Check a laptop's request and issue its certificate (kept in the county store)."""
     checked = keyring.verify_request(request)
     if checked["device_id"] in county.revoked():
         raise CountyError(_("这台设备已被吊销，不能再次登记；请用新的数据库重新申请。"))
@@ -56,11 +57,4 @@ def enroll(county: County, request: Any, villages: list[str]) -> dict[str, Any]:
 
 def revoke(county: County, device_id: str, reason: str = "") -> dict[str, Any]:
     """Withdraw a device: its bundles are refused from now on."""
-    if county.certificate(device_id) is None:
-        raise CountyError(_("没有登记过编号为 {id} 的设备。").format(id=device_id))
-    revoked = county.revocations()
-    if any(r["device_id"] == device_id for r in revoked):
-        raise CountyError(_("设备 {id} 已经被吊销了。").format(id=device_id))
-    entry = {"device_id": device_id, "revoked_at": keyring.now_iso(), "reason": reason}
-    county.save_revocations([*revoked, entry])
-    return entry
+    return county.revoke(device_id, reason)

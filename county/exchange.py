@@ -1,14 +1,15 @@
-"""The county's side of an exchange without a server: apply laptops' bundles, write down-bundles.
+"""The county's side of an exchange, for the server and for USB-only counties alike.
 
 ``apply`` runs every check a bundle must pass (decrypts with the county identity, the sender must
 be enrolled and not revoked, the signature must be its enrolled key, the bundle must continue
 that device's chain, every change must stay inside the villages its certificate names) and then
-applies the whole bundle in one transaction, numbering each accepted change with ``server_seq``.
-A bundle that arrives before its predecessor is kept in ``held/<device>/`` and applied when the
-gap closes. The server will call the same functions.
+takes the whole bundle into the store in one transaction (:mod:`county.store.accept`), which
+numbers each accepted change with ``server_seq``. The device's row is locked for that
+transaction, so two uploads of one bundle apply it once. A bundle that arrives before its
+predecessor is kept in ``held/<device>/`` and applied when the gap closes.
 
-``outbox`` gives each enrolled laptop its villages' changes after its cursor (the highest
-server_seq it reported applying), excluding its own, signed by the county and encrypted to it.
+``outbox`` / ``down_bundle`` give a laptop its villages' changes after its cursor (the highest
+server_seq it reported holding), excluding its own, signed by the county and encrypted to it.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from county.data import County, CountyError
+from county.store import schema
+from county.store.accept import Accepted, Prepared, accept, current_top, places, prepare
+from county.store.down import entries_for
 from desktop.core.i18n import _
-from desktop.core.models import SYNCED
 from desktop.core.services.errors import ServiceError
+from desktop.sync import keys as keyring
 from desktop.sync.bundle import (
-    COLUMNS,
     SUFFIX,
     BundleError,
     OpenedBundle,
@@ -37,35 +41,8 @@ from desktop.sync.bundle import (
     open_bundle,
     write_bundle,
 )
-from desktop.sync.exchange import (
-    ImportReport,
-    Outcome,
-    get_setting,
-    integrity_message,
-    photos_for_query,
-    put_setting,
-)
-from desktop.sync.merge import apply_entries, raw_cursor
+from desktop.sync.exchange import ImportReport, Outcome, integrity_message
 from desktop.sync.photostore import photo_path
-
-PEER_KEY = "county:peer:{device}"  # last applied up-bundle of a device, and its cursor
-DOWN_KEY = "county:down:{device}"  # last down-bundle written for a device
-
-
-# --------------------------------------------------------------------------------- numbering
-def number_changes(conn: Connection) -> int:
-    """Give every change without a server_seq the next numbers, in the order they were logged."""
-    top = conn.execute(text("SELECT COALESCE(MAX(server_seq), 0) FROM change_log")).scalar_one()
-    first = conn.execute(
-        text("SELECT MIN(rowid) FROM change_log WHERE server_seq IS NULL")
-    ).scalar_one()
-    if first is None:
-        return int(top)
-    conn.execute(
-        text("UPDATE change_log SET server_seq = rowid + :o WHERE server_seq IS NULL"),
-        {"o": int(top) - int(first) + 1},
-    )
-    return int(conn.execute(text("SELECT MAX(server_seq) FROM change_log")).scalar_one())
 
 
 # --------------------------------------------------------------------------------- apply
@@ -122,87 +99,138 @@ def _retry_held(county: County, device: str, report: ImportReport) -> None:
             progress = progress or outcome.status == "applied"
 
 
+@dataclass
+class _Chain:
+    number: int
+    seq_from: int
+    seq_to: int
+    seen: int
+    prev: str
+
+
+def _chain(manifest: Mapping[str, Any], name: str) -> _Chain:
+    try:
+        return _Chain(
+            int(manifest["bundle_seq"]),
+            int(manifest["seq_from"]),
+            int(manifest["seq_to"]),
+            int(manifest.get("server_seq_seen", 0)),
+            str(manifest["prev_hash"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise BundleError(_("数据包 {name} 的清单格式不正确，拒收。").format(name=name)) from None
+
+
 def _apply_opened(county: County, path: Path, opened: OpenedBundle, from_held: bool) -> Outcome:
     manifest = opened.manifest
     name = path.name
     device = str(manifest.get("device_id", ""))
     if manifest.get("kind") != "up" or manifest.get("to") != "county":
         raise BundleError(_("数据包 {name} 不是发给县里的，拒收。").format(name=name))
-    cert = county.certificate(device) if device else None
-    if cert is None:
+    state = county.device_state(device) if device else None
+    if state is None:
         raise BundleError(
             _("数据包 {name} 来自未登记的设备（{device}），拒收。").format(
                 name=name, device=device[:40]
             )
         )
-    if device in county.revoked():
-        raise BundleError(
-            _("数据包 {name} 来自已被吊销的设备（{cadre}），拒收。").format(
-                name=name, cadre=cert.get("cadre", "")
-            )
-        )
+    cert = keyring.verify_document(
+        json.loads(state["certificate"]), county.signing_public, keyring.CERTIFICATE_TYPE
+    )
+    if state["revoked_at"]:
+        raise _revoked(name, cert)
     opened.verify_signature(cert["signing_key"])
-    try:
-        number, seq_from, seq_to = (
-            int(manifest["bundle_seq"]),
-            int(manifest["seq_from"]),
-            int(manifest["seq_to"]),
-        )
-        seen = int(manifest.get("server_seq_seen", 0))
-        prev = str(manifest["prev_hash"])
-    except (KeyError, TypeError, ValueError):
-        raise BundleError(_("数据包 {name} 的清单格式不正确，拒收。").format(name=name)) from None
-    key = PEER_KEY.format(device=device)
-    with county.db.read() as conn:
-        peer = get_setting(conn, key, {"bundle_seq": 0, "hash": "", "seq_to": 0, "cursor": 0})
-    if number <= peer["bundle_seq"]:
-        if number == peer["bundle_seq"] and opened.hash != peer["hash"]:
-            raise BundleError(
-                _("数据包 {name} 与已应用的同编号数据包内容不同，拒收。").format(name=name)
-            )
-        return Outcome(
-            path, "duplicate", _("数据包 {name} 之前已经应用过，这次没有改动。").format(name=name)
-        )
-    if number > peer["bundle_seq"] + 1:
-        if not from_held:
-            copy_verified(path, county.held_dir(device) / name)
-        return Outcome(
-            path,
-            "held",
-            _(
-                "数据包 {name} 之前还有 {missing} 个数据包没到，已暂存，等前面的到齐后自动应用。"
-            ).format(name=name, missing=number - peer["bundle_seq"] - 1),
-        )
-    if prev != peer["hash"] or seq_from != peer["seq_to"] + 1 or seq_to < seq_from - 1:
-        raise BundleError(
-            _("数据包 {name} 与上一个数据包衔接不上（哈希链或序号不连续），拒收。").format(
-                name=name
-            )
-        )
+    chain = _chain(manifest, name)
+    if chain.number <= state["bundle_seq"]:  # cheap early answer; decided again under the lock
+        return _duplicate_or_refused(path, opened, state, chain)
     entries = opened.read_changes()
     seqs = [e["seq"] for e in entries]
-    if any(e["device_id"] != device for e in entries) or seqs != list(range(seq_from, seq_to + 1)):
+    if any(e["device_id"] != device for e in entries) or seqs != list(
+        range(chain.seq_from, chain.seq_to + 1)
+    ):
         raise BundleError(_("数据包 {name} 中的变更与清单的序号范围不符，拒收。").format(name=name))
-    for entry in entries:
-        entry["server_seq"] = None
-        entry["acked"] = True
-    with county.db.read() as conn:
-        check_villages(conn, entries, set(cert["villages"]), name)
-    photos = opened.extract_photos(lambda sha: photo_path(county.db.path, sha))
-    with county.db.unit_of_work() as uow:
-        result = apply_entries(uow, entries)
-        uow.flush_log()
-        number_changes(uow.connection)
-        put_setting(
-            uow.connection,
-            key,
-            {
-                "bundle_seq": number,
-                "hash": opened.hash,
-                "seq_to": seq_to,
-                "cursor": max(seen, peer.get("cursor", 0)),
-            },
+    batch = prepare(entries)
+    photos = opened.extract_photos(lambda sha: photo_path(county.photos_anchor, sha))
+    d = schema.device.c
+    with county.store.begin() as conn:
+        # the device's row lock: one bundle of a device at a time, whichever server takes it
+        locked: dict[str, Any] = dict(
+            conn.execute(select(schema.device).where(d.device_id == device).with_for_update())
+            .mappings()
+            .one()
         )
+        if locked["revoked_at"]:
+            raise _revoked(name, cert)
+        if chain.number <= locked["bundle_seq"]:
+            return _duplicate_or_refused(path, opened, locked, chain)
+        if chain.number > locked["bundle_seq"] + 1:
+            return _hold(county, path, device, locked, chain, from_held)
+        if (
+            chain.prev != locked["bundle_hash"]
+            or chain.seq_from != locked["seq_to"] + 1
+            or chain.seq_to < chain.seq_from - 1
+        ):
+            raise BundleError(
+                _("数据包 {name} 与上一个数据包衔接不上（哈希链或序号不连续），拒收。").format(
+                    name=name
+                )
+            )
+        check_villages(conn, batch, set(cert["villages"]), name)
+        result = accept(conn, batch)
+        conn.execute(
+            update(schema.device)
+            .where(d.device_id == device)
+            .values(
+                bundle_seq=chain.number,
+                bundle_hash=opened.hash,
+                seq_to=chain.seq_to,
+                cursor=max(chain.seen, int(locked["cursor"])),
+                last_contact=keyring.now_iso(),
+            )
+        )
+    return _applied(path, result, len(photos))
+
+
+def _revoked(name: str, cert: Mapping[str, Any]) -> BundleError:
+    return BundleError(
+        _("数据包 {name} 来自已被吊销的设备（{cadre}），拒收。").format(
+            name=name, cadre=cert.get("cadre", "")
+        )
+    )
+
+
+def _duplicate_or_refused(
+    path: Path, opened: OpenedBundle, state: Mapping[str, Any], chain: _Chain
+) -> Outcome:
+    if chain.number == state["bundle_seq"] and opened.hash != state["bundle_hash"]:
+        raise BundleError(
+            _("数据包 {name} 与已应用的同编号数据包内容不同，拒收。").format(name=path.name)
+        )
+    return Outcome(
+        path, "duplicate", _("数据包 {name} 之前已经应用过，这次没有改动。").format(name=path.name)
+    )
+
+
+def _hold(
+    county: County,
+    path: Path,
+    device: str,
+    state: Mapping[str, Any],
+    chain: _Chain,
+    from_held: bool,
+) -> Outcome:
+    if not from_held:
+        copy_verified(path, county.held_dir(device) / path.name)
+    return Outcome(
+        path,
+        "held",
+        _("数据包 {name} 之前还有 {missing} 个数据包没到，已暂存，等前面的到齐后自动应用。").format(
+            name=path.name, missing=chain.number - int(state["bundle_seq"]) - 1
+        ),
+    )
+
+
+def _applied(path: Path, result: Accepted, photos: int) -> Outcome:
     clock_note = (
         _("其中 {count} 条变更的时间远在未来，请检查发送方电脑的时钟。").format(
             count=result.far_future
@@ -214,54 +242,52 @@ def _apply_opened(county: County, path: Path, opened: OpenedBundle, from_held: b
         path,
         "applied",
         _("已应用数据包 {name}：{changes} 条变更，{photos} 张照片，{conflicts} 处冲突。").format(
-            name=name,
+            name=path.name,
             changes=result.applied,
-            photos=len(photos),
+            photos=photos,
             conflicts=len(result.conflicts),
         )
         + clock_note,
         result.applied,
-        len(photos),
+        photos,
         len(result.conflicts),
     )
 
 
 # --------------------------------------------------------------------------------- villages
-def check_villages(
-    conn: Connection, entries: list[dict[str, Any]], villages: set[str], name: str
-) -> None:
+def check_villages(conn: Connection, batch: Prepared, villages: set[str], name: str) -> None:
     """Refuse the bundle if any change reaches outside the villages the device may edit."""
-    inserted: dict[tuple[str, str], dict[str, Any]] = {}
+    entries = batch.entries
+    inserted = batch.inserted
+    wanted: set[tuple[str, str]] = set()
     for e in entries:
-        if e["field"] == "*":
-            try:
-                payload = json.loads(e["value"])
-            except (TypeError, ValueError):
-                raise BundleError(
-                    _("数据包 {name} 的内容格式不正确，拒收。").format(name=name)
-                ) from None
-            if not isinstance(payload, dict):
-                raise BundleError(_("数据包 {name} 的内容格式不正确，拒收。").format(name=name))
-            inserted[(e["tbl"], e["row_id"])] = payload
-
-    known: dict[tuple[str, str], Mapping[str, Any] | None] = {}
+        wanted.add((e["tbl"], e["row_id"]))
+        if e["household_id"]:
+            wanted.add(("household", str(e["household_id"])))
+        if e["field"] == "household_id" and e["value"]:
+            wanted.add(("household", str(json.loads(e["value"]))))
+    for payload in inserted.values():
+        if payload.get("household_id"):
+            wanted.add(("household", str(payload["household_id"])))
+    stored = places(conn, (k for k in wanted if k not in inserted))
 
     def row(table: str, row_id: str) -> Mapping[str, Any] | None:
         if (table, row_id) in inserted:
             return inserted[(table, row_id)]
-        if table not in SYNCED:
+        found = stored.get((table, row_id))
+        if found is None:
             return None
-        if (table, row_id) not in known:
-            found = conn.execute(text(f"SELECT * FROM {table} WHERE id = :i"), {"i": row_id})
-            first = found.mappings().first()
-            known[(table, row_id)] = dict(first) if first is not None else None
-        return known[(table, row_id)]
+        return {
+            "village_code": found["village"],
+            "household_id": found["household_id"],
+            "code": found["code"] or "",
+        }
 
     def village_of_household(household_id: Any) -> str | None:
         found = row("household", str(household_id)) if household_id else None
         return str(found["village_code"]) if found else None
 
-    def refuse(entry: dict[str, Any]) -> BundleError:
+    def refuse(entry: Mapping[str, Any]) -> BundleError:
         return BundleError(
             _("数据包 {name} 修改了该设备无权修改的村的数据（{table} {row}），整包拒收。").format(
                 name=name, table=entry["tbl"], row=entry["row_id"]
@@ -280,8 +306,7 @@ def check_villages(
         if table == "helper":
             continue
         if table == "region":
-            code = str(current.get("code", ""))
-            if code[:12] not in villages:
+            if str(current.get("code", ""))[:12] not in villages:
                 raise refuse(e)
             continue
         if table == "household":
@@ -300,18 +325,29 @@ def check_villages(
             raise refuse(e)
 
 
+# --------------------------------------------------------------------------------- county's own
+def accept_county_changes(county: County, entries: list[dict[str, Any]]) -> Accepted:
+    """Changes the county itself made (see :mod:`county.replica`): no chain, no village check."""
+    batch = prepare(entries)
+    with county.store.begin() as conn:
+        return accept(conn, batch)
+
+
 # --------------------------------------------------------------------------------- outbox
 def write_outboxes(county: County, out_dir: Path) -> list[WrittenBundle]:
     """A down-bundle for each enrolled, unrevoked laptop that has something new to receive."""
-    with county.db.write_connection() as conn:
-        top = number_changes(conn)
-    revoked = county.revoked()
     written = []
-    for cert in county.devices():
-        device = cert["device_id"]
-        if device in revoked:
-            continue
-        bundle = _outbox_for(county, cert, Path(out_dir) / device, top)
+    with county.store.read() as conn:
+        devices = [
+            dict(r)
+            for r in conn.execute(
+                select(schema.device)
+                .where(schema.device.c.revoked_at.is_(None))
+                .order_by(schema.device.c.device_id)
+            ).mappings()
+        ]
+    for state in devices:
+        bundle = _outbox_for(county, state, Path(out_dir) / state["device_id"])
         if bundle is not None:
             written.append(bundle)
     return written
@@ -323,112 +359,84 @@ def down_bundle(
     """The down-bundle the server hands a laptop online: its villages' changes after ``cursor``
     (what the laptop says it holds) and our acknowledgement of its own changes; None when the
     laptop already has everything (``acked``: the highest of its changes it knows we hold)."""
-    cert = county.certificate(device)
-    if cert is None or device in county.revoked():
+    state = county.device_state(device)
+    if state is None or state["revoked_at"]:
         raise CountyError(_("设备 {id} 没有登记或已被吊销。").format(id=device[:40]))
-    with county.db.write_connection() as conn:
-        top = number_changes(conn)
-    return _outbox_for(county, cert, Path(out_dir), top, cursor=cursor, acked=acked)
+    return _outbox_for(county, state, Path(out_dir), cursor=cursor, acked=acked)
 
 
 def _outbox_for(
     county: County,
-    cert: dict[str, Any],
+    state: Mapping[str, Any],
     out_dir: Path,
-    top: int,
     cursor: int | None = None,
     acked: int | None = None,
 ) -> WrittenBundle | None:
-    device = cert["device_id"]
-    with county.db.read() as conn:
-        peer = get_setting(conn, PEER_KEY.format(device=device), {"seq_to": 0, "cursor": 0})
-        down = get_setting(conn, DOWN_KEY.format(device=device), {"bundle_seq": 0, "hash": ""})
+    cert = keyring.verify_document(
+        json.loads(state["certificate"]), county.signing_public, keyring.CERTIFICATE_TYPE
+    )
+    device = str(state["device_id"])
     if cursor is None:
-        cursor = int(peer.get("cursor", 0))
-    ack = int(peer.get("seq_to", 0))
-    where, params = _relevant(cert, cursor, top)
-    with county.db.read() as conn:
-        count = conn.execute(text(f"SELECT count(*) FROM change_log c {where}"), params).scalar()
-    if not count and ack <= (down.get("ack_sent", 0) if acked is None else acked):
+        cursor = int(state["cursor"])
+    ack = int(state["seq_to"])
+    with county.store.read() as conn:
+        top = current_top(conn)  # first: every change up to it is committed and visible
+        rows = entries_for(conn, device, [str(v) for v in cert["villages"]], cursor, top)
+    if not rows and ack <= (int(state["ack_sent"]) if acked is None else acked):
         return None
-    number = int(down["bundle_seq"]) + 1
+    number = int(state["down_seq"]) + 1
     header = {
         "kind": "down",
         "bundle_id": f"county-{device}-{number}",
-        "device_id": county.db.device_id,
+        "device_id": county.device_id,
         "to": device,
         "bundle_seq": number,
-        "prev_hash": down["hash"],
+        "prev_hash": state["down_hash"],
         "seq_from": cursor + 1,
-        "seq_to": top,
+        "seq_to": max(top, cursor),
         "ack_seq": ack,
         "villages": cert["villages"],
-        "created_at": county_now(),
+        "created_at": keyring.now_iso(),
     }
-    photos, _missing = photos_for_query(
-        county.db,
-        f"SELECT c.value FROM change_log c {where} AND c.tbl = 'photo' AND c.field = '*'",
-        params,
-        county.db.path,
-    )
     bundle = write_bundle(
         out_dir / bundle_name("county", number),
         header,
-        _changes(county, where, params),
-        photos,
+        rows,
+        _photos(county, rows),
         county.signing,
         [cert["age_recipient"]],
     )
-    with county.db.write_connection() as conn:
-        put_setting(
-            conn,
-            DOWN_KEY.format(device=device),
-            {"bundle_seq": number, "hash": bundle.hash, "ack_sent": ack, "seq_to": top},
+    d = schema.device.c
+    with county.store.begin() as conn:
+        conn.execute(
+            update(schema.device)
+            .where(d.device_id == device)
+            .values(down_seq=number, down_hash=bundle.hash, ack_sent=ack)
         )
     return bundle
 
 
-def _relevant(cert: dict[str, Any], cursor: int, top: int) -> tuple[str, dict[str, Any]]:
-    villages = [str(v) for v in cert["villages"]]
-    marks = ", ".join(f":v{i}" for i in range(len(villages)))
-    params: dict[str, Any] = {f"v{i}": v for i, v in enumerate(villages)}
-    params.update({"d": cert["device_id"], "c": cursor, "t": top})
-    where = (
-        "WHERE c.server_seq > :c AND c.server_seq <= :t AND c.device_id != :d AND ("
-        f"c.household_id IN (SELECT id FROM household WHERE village_code IN ({marks})) "
-        "OR (c.household_id IS NULL AND c.tbl != 'region') "
-        f"OR (c.tbl = 'region' AND c.row_id IN (SELECT id FROM region WHERE "
-        f"substr(code, 1, 12) IN ({marks}) OR code IN (SELECT parent_code FROM region "
-        f"WHERE code IN ({marks})) OR level IN ('province', 'city', 'county'))))"
-    )
-    return where, params
-
-
-def _changes(county: County, where: str, params: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
-    """The entries for a down-bundle in the bundle's column order, streamed as tuples."""
-    columns = ", ".join(f"c.{c}" for c in COLUMNS)
-    with county.db.read() as conn:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        cursor = driver.cursor()
-        cursor.arraysize = 2000
-        cursor.execute(f"SELECT {columns} FROM change_log c {where} ORDER BY c.server_seq", params)
-        while batch := cursor.fetchmany():
-            yield from batch
-
-
-def county_now() -> str:
-    from desktop.sync.keys import now_iso
-
-    return now_iso()
+def _photos(county: County, rows: list[tuple[Any, ...]]) -> list[tuple[str, Path]]:
+    """Photo files the entries add (a photo row's insert names its file by SHA-256)."""
+    found: dict[str, Path] = {}
+    for row in rows:
+        if row[2] != "photo" or row[5] != "*":
+            continue
+        try:
+            sha = str(json.loads(row[6])["sha256"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        path = photo_path(county.photos_anchor, sha)
+        if path.is_file():
+            found.setdefault(sha, path)
+    return sorted(found.items())
 
 
 __all__ = [
     "CountyError",
+    "accept_county_changes",
     "apply_bundle",
     "apply_bundles",
     "down_bundle",
-    "number_changes",
-    "raw_cursor",
     "write_outboxes",
 ]

@@ -1,13 +1,17 @@
-"""What the server does, apart from HTTP: one county, one lock, the offline functions underneath.
+"""What the server does, apart from HTTP: the county store and the offline functions underneath.
 
-Every write (applying a bundle, writing a down-bundle, resolving a conflict, enrolling) takes the
-same lock: SQLite has one writer, and the checks before a bundle is applied (which bundle came
-last from this device) must not interleave with another upload of the same bundle. The
-database's own BEGIN IMMEDIATE transactions still make each step atomic on disk.
+There is no process-wide lock: every write is one database transaction whose safety comes from
+the database (a device's row lock orders that device's bundles, unique constraints make replays
+no-ops, the numbering step is serialized by the counter row), so several server processes may
+share one PostgreSQL database. The functions the HTTP layer (and the resumable-upload router)
+call are :meth:`CountyService.apply` (a bundle file, as received) and :meth:`CountyService.down`
+(the down-bundle for a device since its cursor).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import shutil
 import threading
@@ -18,18 +22,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import case, false, func, select, update
 
 from county.data import County
 from county.enrollment import enroll
-from county.exchange import PEER_KEY, _relevant, apply_bundle, down_bundle, number_changes
+from county.exchange import apply_bundle, down_bundle
+from county.store import schema
+from county.store.accept import current_top
+from county.store.down import count_for
 from desktop.core.i18n import _
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import SUFFIX, WrittenBundle
-from desktop.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
-from desktop.sync.exchange import ImportReport, get_setting, put_setting
+from desktop.sync.conflicts import ConflictView, resolve_conflict
+from desktop.sync.exchange import ImportReport
+from desktop.sync.values import field_value
 
-CONTACT_KEY = "county:contact:{device}"
 ENROLL_CODE_FILE = "enroll-code"
 DEFAULT_MAX_UPLOAD = 256 << 20  # a season of edits with photos fits; a runaway upload does not
 
@@ -42,6 +49,8 @@ class EnrollRefused(Exception):
 class CountyService:
     county: County
     max_upload: int = DEFAULT_MAX_UPLOAD
+    # for in-process steps that are not database writes (e.g. a station's files); database
+    # writes never need it
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------------ enrollment
@@ -55,15 +64,24 @@ class CountyService:
     def enroll(self, request: Any, villages: list[str], code: str) -> dict[str, Any]:
         if not secrets.compare_digest(code.encode(), self.enroll_code().encode()):
             raise EnrollRefused(_("登记口令不对，请向县里核实。"))
-        with self.lock:
-            cert = enroll(self.county, request, villages)
+        cert = enroll(self.county, request, villages)
         self.touch(cert["device_id"])
         return cert
 
     # ------------------------------------------------------------------ uploads
     def clear_scratch(self) -> None:
-        """Uploads and downloads a killed server left half-way: nothing in them was applied."""
-        shutil.rmtree(self.county.work_dir / "server", ignore_errors=True)
+        """Uploads and downloads a killed server process left half-way (nothing in them was
+        applied); those of live sibling processes (``serve --workers``) are left alone."""
+        folder = self.county.work_dir / "server"
+        if not folder.is_dir():
+            return
+        for entry in folder.iterdir():
+            owner = entry.name.split("-")[1] if entry.name.count("-") >= 2 else ""
+            if not (owner.isdigit() and _alive(int(owner))):
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
 
     def scratch(self) -> Path:
         folder = self.county.work_dir / "server"
@@ -73,7 +91,7 @@ class CountyService:
     @contextmanager
     def upload_file(self, name: str) -> Iterator[Path]:
         """A private temporary path for an upload; removed afterwards (held copies survive)."""
-        folder = self.scratch() / f"up-{uuid.uuid4().hex}"
+        folder = self.scratch() / f"up-{os.getpid()}-{uuid.uuid4().hex}"
         folder.mkdir()
         try:
             yield folder / name
@@ -81,8 +99,8 @@ class CountyService:
             shutil.rmtree(folder, ignore_errors=True)
 
     def apply(self, path: Path) -> ImportReport:
-        with self.lock:
-            report, device = apply_bundle(self.county, path)
+        """Apply one received bundle file (and any held ones it unblocks)."""
+        report, device = apply_bundle(self.county, path)
         if device:
             self.touch(device)
         return report
@@ -91,83 +109,132 @@ class CountyService:
     def down(
         self, device: str, out_dir: Path, cursor: int, acked: int | None
     ) -> WrittenBundle | None:
-        with self.lock:
-            bundle = down_bundle(self.county, device, out_dir, cursor, acked)
+        """The device's down-bundle since ``cursor`` in ``out_dir``; None if nothing is new."""
+        bundle = down_bundle(self.county, device, out_dir, cursor, acked)
         self.touch(device, cursor=cursor)
         return bundle
 
     # ------------------------------------------------------------------ conflicts
     def conflicts(self, include_resolved: bool = False) -> list[ConflictView]:
-        with self.lock:  # listing scans for local conflicts first, which writes
-            return list_conflicts(self.county.db, include_resolved=include_resolved)
+        k = schema.conflict.c
+        query = select(schema.conflict, schema.cell.c.value.label("current")).outerjoin(
+            schema.cell,
+            (schema.cell.c.tbl == k.tbl)
+            & (schema.cell.c.row_id == k.row_id)
+            & (schema.cell.c.field == k.field),
+        )
+        if not include_resolved:
+            query = query.where(k.resolved_by_change.is_(None))
+        with self.county.store.read() as conn:
+            rows = conn.execute(query.order_by(k.winner_hlc.desc(), k.id)).mappings().all()
+        return [
+            ConflictView(
+                id=r["id"],
+                table=r["tbl"],
+                row_id=r["row_id"],
+                household_id=r["household_id"],
+                field=r["field"],
+                winner_value=_decoded(r["tbl"], r["field"], r["winner_value"]),
+                winner_device=r["winner_device"],
+                winner_cadre=r["winner_cadre"] or "",
+                winner_hlc=r["winner_hlc"],
+                loser_value=_decoded(r["tbl"], r["field"], r["loser_value"]),
+                loser_device=r["loser_device"],
+                loser_cadre=r["loser_cadre"] or "",
+                loser_hlc=r["loser_hlc"],
+                current_value=_decoded(r["tbl"], r["field"], r["current"]),
+                resolved_by_change=r["resolved_by_change"],
+            )
+            for r in rows
+        ]
 
     def resolve(self, conflict: str, value: Any, cadre: str) -> str:
-        with self.lock:
-            change = resolve_conflict(self.county.db, conflict, value, cadre=cadre)
-            with self.county.db.write_connection() as conn:
-                number_changes(conn)
-        return change
+        """Decide a conflict: a 'resolve' change written (and validated) as a laptop would, in
+        the county's own database, then taken into the store and sent to the laptops."""
+        with self.county.authoring() as db:
+            return resolve_conflict(db, conflict, value, cadre=cadre)
 
     # ------------------------------------------------------------------ status
     def touch(self, device: str, cursor: int | None = None) -> None:
-        key = CONTACT_KEY.format(device=device)
-        with self.county.db.write_connection() as conn:
-            contact = get_setting(conn, key, {"cursor": 0})
-            contact["at"] = keyring.now_iso()
-            if cursor is not None:
-                contact["cursor"] = max(int(contact.get("cursor", 0)), cursor)
-            put_setting(conn, key, contact)
+        d = schema.device.c
+        values: dict[str, Any] = {"last_contact": keyring.now_iso()}
+        if cursor is not None:
+            values["cursor"] = case((d.cursor < cursor, cursor), else_=d.cursor)
+        with self.county.store.begin() as conn:
+            conn.execute(update(schema.device).where(d.device_id == device).values(values))
 
     def top(self) -> int:
-        with self.county.db.read() as conn:
-            return int(
-                conn.execute(
-                    text("SELECT COALESCE(MAX(server_seq), 0) FROM change_log")
-                ).scalar_one()
-            )
+        with self.county.store.read() as conn:
+            return current_top(conn)
 
     def devices(self) -> list[dict[str, Any]]:
-        revoked = self.county.revoked()
-        top = self.top()
-        rows = []
-        with self.county.db.read() as conn:
-            for cert in self.county.devices():
-                device = cert["device_id"]
-                contact = get_setting(conn, CONTACT_KEY.format(device=device), {})
-                peer = get_setting(conn, PEER_KEY.format(device=device), {})
-                cursor = max(int(contact.get("cursor", 0)), int(peer.get("cursor", 0)))
-                where, params = _relevant(cert, cursor, top)
-                pending = conn.execute(
-                    text(f"SELECT count(*) FROM change_log c {where}"), params
-                ).scalar_one()
+        with self.county.store.read() as conn:
+            states = (
+                conn.execute(select(schema.device).order_by(schema.device.c.device_id))
+                .mappings()
+                .all()
+            )
+            top = current_top(conn)
+            rows = []
+            for state in states:
+                cert = json.loads(state["certificate"])
+                device = str(state["device_id"])
+                villages = [str(v) for v in cert.get("villages", [])]
+                pending = count_for(conn, device, villages, int(state["cursor"]), top)
                 rows.append(
                     {
                         "device_id": device,
                         "cadre": cert.get("cadre", ""),
-                        "villages": list(cert.get("villages", [])),
-                        "revoked": device in revoked,
-                        "last_contact": contact.get("at"),
-                        "cursor": cursor,
-                        "pending": int(pending),
+                        "villages": villages,
+                        "revoked": state["revoked_at"] is not None,
+                        "last_contact": state["last_contact"],
+                        "cursor": int(state["cursor"]),
+                        "pending": pending,
                         "held": len(list(self.county.held_dir(device).glob(f"*{SUFFIX}"))),
-                        "bundles_applied": int(peer.get("bundle_seq", 0)),
+                        "bundles_applied": int(state["bundle_seq"]),
                     }
                 )
         return rows
 
     def households_by_village(self) -> list[dict[str, Any]]:
         """Counts per village and status, for the county view."""
-        with self.county.db.read() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT h.village_code, COALESCE(r.name, ''), h.status, count(*) "
-                    "FROM household h LEFT JOIN region r ON r.code = h.village_code "
-                    "AND r.voided = 0 WHERE h.voided = 0 "
-                    "GROUP BY h.village_code, r.name, h.status ORDER BY h.village_code, h.status"
-                )
-            ).all()
+        h = schema.row_place.alias("h")
+        r = schema.row_place.alias("r")
+        query = (
+            select(h.c.village, r.c.name, h.c.status, func.count())
+            .select_from(h)
+            .outerjoin(
+                r, (r.c.tbl == "region") & (r.c.code == h.c.village) & (r.c.voided == false())
+            )
+            .where(h.c.tbl == "household", h.c.voided == false())
+            .group_by(h.c.village, r.c.name, h.c.status)
+            .order_by(h.c.village, h.c.status)
+        )
+        with self.county.store.read() as conn:
+            rows = conn.execute(query).all()
         villages: dict[str, dict[str, Any]] = {}
         for code, name, status, count in rows:
-            entry = villages.setdefault(code, {"code": code, "name": name, "statuses": {}})
+            entry = villages.setdefault(
+                code or "", {"code": code or "", "name": name or "", "statuses": {}}
+            )
             entry["statuses"][status or ""] = int(count)
         return list(villages.values())
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier server in this process (tests): nothing of it is running
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _decoded(table: str, field: str, raw: str | None) -> Any:
+    try:
+        return field_value(table, field, raw)
+    except ValueError:
+        return json.loads(raw) if raw else None

@@ -53,10 +53,11 @@ class Network:
         self.county.close()
 
 
-def make_network(root: Path, seed: bool = True) -> Network:
-    county = County.init(root / "county")
+def make_network(root: Path, seed: bool = True, url: str | None = None) -> Network:
+    """A new county folder (its store on ``url``, by default the SQLite file in the folder)."""
+    county = County.init(root / "county", url=url)
     if seed:
-        with county.db.unit_of_work(cadre="县里") as uow:
+        with county.authoring() as db, db.unit_of_work(cadre="县里") as uow:
             seed_regions(uow)
     return Network(root, county)
 

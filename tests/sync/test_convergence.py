@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from desktop.sync.exchange import export_bundles, import_bundles, outbox_dir
 from tests.sync.network import Network, make_network, reopen_network
@@ -24,13 +25,18 @@ from tests.sync.replicas import seed_households, snapshot
 from tests.sync.test_merge import EDITS, _run
 
 LAPTOPS = ("A", "B", "C")
+CONFLICTS = (
+    "SELECT id, tbl, row_id, field, winner_change_id, winner_value, loser_change_id, "
+    "loser_value, resolved_by_change FROM conflict ORDER BY id"
+)
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("convergence")
     network = make_network(root)
-    seed_households(network.county.db, 2)
+    with network.county.authoring() as db:
+        seed_households(db, 2)
     for name in LAPTOPS:
         network.laptop(name)
     network.close()
@@ -85,10 +91,14 @@ def run_scenario(template: Path, ops: list[tuple], seed: int) -> None:
             drain(net)
             states = [snapshot(net.laptops[name]) for name in LAPTOPS]
             assert states[0] == states[1] == states[2]
-            county = snapshot(net.county.db)
+            with net.county.authoring() as replica:  # the store's change log, merged afresh
+                county = snapshot(replica)
             for table in county:
                 if table != "region":  # the county also holds villages no laptop edits
                     assert county[table] == states[0][table], table
+            with net.county.store.read() as conn:  # the conflicts the county itself recorded
+                recorded = [tuple(r) for r in conn.execute(text(CONFLICTS))]
+            assert recorded == states[0]["conflict"]
         finally:
             net.close()
 
