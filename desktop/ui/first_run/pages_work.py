@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QVBoxLayout,
     QWidget,
+    QWizard,
 )
 
 from desktop.core.i18n import _
@@ -146,10 +147,18 @@ class WorkPage(TaskPage):
 
     def initializePage(self) -> None:
         self.retranslate()
+        self.retry.hide()
         self.start()
 
     def set_busy(self, busy: bool) -> None:
-        self.retry.setVisible(not busy and not self.completed)
+        self.retry.setVisible(not busy)
+
+    def succeed(self, text: str) -> None:
+        """Done: no retry, and no way back (going back would make a second database and a
+        second request for the same laptop)."""
+        self.retry.hide()
+        super().succeed(text)
+        self.wiz.button(QWizard.WizardButton.BackButton).setEnabled(False)
 
     def start(self) -> None:
         wizard, state = self.wiz, self.wiz.state
@@ -213,6 +222,7 @@ class CertificatePage(TaskPage):
 
     def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__(wizard)
+        self.setCommitPage(True)  # once installed, the certificate is this laptop's
         self.device = note_label("device_id")
         self.body.addWidget(self.device)
         self.stick_edit = QLineEdit()
@@ -261,7 +271,12 @@ class CertificatePage(TaskPage):
 
     def set_busy(self, busy: bool) -> None:
         for widget in (self.find_button, self.file_button):
-            widget.setEnabled(not busy)
+            widget.setEnabled(not busy and not self.completed)
+
+    def succeed(self, text: str) -> None:
+        super().succeed(text)
+        for widget in (self.find_button, self.file_button, self.stick_edit, self.browse):
+            widget.setEnabled(False)
 
     def _browse_stick(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, _("选择 U 盘"), self.stick_edit.text())
@@ -350,8 +365,13 @@ class DataPage(TaskPage):
         self.start()
 
     def set_busy(self, busy: bool) -> None:
-        for widget in (self.fetch, self.skip):
+        for widget in (self.fetch, self.skip, self.stick_edit, self.browse):
             widget.setEnabled(not busy)
+
+    def succeed(self, text: str) -> None:
+        super().succeed(text)
+        for widget in (self.fetch, self.skip, self.stick_edit, self.browse):
+            widget.setEnabled(False)  # done: "完成" is the one thing left to press
 
     def _browse_stick(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, _("选择 U 盘"), self.stick_edit.text())
@@ -394,6 +414,7 @@ class ResumePage(TaskPage):
 
     def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__(wizard)
+        self.setCommitPage(True)  # the database is open: no going back to open it twice
         self.passphrase_edit = QLineEdit()
         self.passphrase_edit.setObjectName("resume_passphrase")
         self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)

@@ -95,7 +95,8 @@ class LockWindow(QWidget):
         outer = QVBoxLayout(self)
         outer.addStretch(2)
         box = QWidget()
-        box.setMaximumWidth(420)
+        box.setMinimumWidth(380)
+        box.setMaximumWidth(460)
         column = QVBoxLayout(box)
         title = QLabel(_("入户通已锁定"))
         title.setStyleSheet("font-size: 15px; color: #b0bec5;")
@@ -159,6 +160,14 @@ class LockWindow(QWidget):
             event.accept()
         else:
             event.ignore()
+
+
+def refusal(exc: BaseException) -> str:
+    from desktop.core.crypto import WrongPassphrase
+
+    if isinstance(exc, WrongPassphrase):
+        return _("密码不对，请再试一次。")
+    return error_text(exc)
 
 
 class IdleLock(QObject):
@@ -277,7 +286,7 @@ class IdleLock(QObject):
         if self.key_check.run(
             lambda: self.check_passphrase(passphrase),
             lambda _r: self.unlock(),
-            lambda exc: window.refuse(error_text(exc)),
+            lambda exc: window.refuse(refusal(exc)),
         ):
             window.set_busy(True)
 
