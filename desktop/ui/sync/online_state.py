@@ -65,12 +65,16 @@ def when(iso: str | None, now: datetime | None = None) -> str:
 
 
 def wait_text(next_at: float | None, now: float) -> str:
+    """How long until the next automatic attempt: "20 秒后" / "5 分钟后"."""
     if next_at is None:
         return ""
     seconds = max(0, round(next_at - now))
     if seconds < 60:
-        return _("{n} 秒后自动重试").format(n=seconds)
-    return _("{n} 分钟后自动重试").format(n=(seconds + 59) // 60)
+        return _("{n} 秒后").format(n=seconds)
+    return _("{n} 分钟后").format(n=(seconds + 59) // 60)
+
+
+FAILED = (UNREACHABLE, REFUSED, INCOMPLETE)
 
 
 def status_sentence(state: OnlineState, now: float, clock: datetime | None = None) -> str:
@@ -89,7 +93,13 @@ def status_sentence(state: OnlineState, now: float, clock: datetime | None = Non
         if state.pending
         else _("本机没有等待上报的修改")
     )
-    retry = wait_text(state.next_at, now) if state.auto else ""
+    wait = wait_text(state.next_at, now) if state.auto else ""
+    if not wait:
+        retry = ""
+    elif state.outcome in FAILED:
+        retry = _("{wait}自动重试").format(wait=wait)
+    else:
+        retry = _("{wait}自动同步").format(wait=wait)
     if state.outcome == BUSY:
         return _("正在用 U 盘交换，稍后再与县服务器同步。")
     if state.outcome == UNREACHABLE:
@@ -120,7 +130,7 @@ def short_status(state: OnlineState) -> tuple[str, str]:
     if state.synced:
         return _("已同步（{time}）").format(time=when(state.last_ok)), "#2e7d32"
     if state.outcome == UNREACHABLE:
-        return _("连不上县服务器"), "#c62828"
+        return _("连不上县服务器（稍后自动重试）"), "#c62828"
     if state.outcome in (REFUSED, INCOMPLETE):
         return _("县服务器拒收了部分数据"), "#c62828"
     return _("上次同步：{time}").format(time=when(state.last_ok)), "#b26a00"
