@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from desktop.sync.client import enroll_online
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync import online_state as st
+from desktop.ui.sync.exchange_lock import exchange_turn
 from desktop.ui.sync.hooks import open_online_tab
 from desktop.ui.sync.online_syncer import OnlineSyncer
 from desktop.ui.sync.retry_schedule import RetrySchedule
@@ -66,8 +69,9 @@ def enroll_laptop(county: Path, path: Path, url: str) -> Database:
 
 
 def county_changes(county: Path) -> int:
-    with open_database(county / "county.db") as db, db.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM change_log")).scalar_one())
+    """Changes the county has accepted (read straight from its SQLite file)."""
+    with closing(sqlite3.connect(f"file:{county / 'county.db'}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("SELECT count(*) FROM change_log").fetchone()[0])
 
 
 def households(db: Database) -> dict[str, str]:
@@ -362,4 +366,36 @@ def test_main_window_status_bar_and_menu(county: Path, tmp_path: Path, qtbot: An
         finally:
             runner.wait_idle(20)
             runner.shutdown()
+            db.close()
+
+
+def test_usb_and_online_exchanges_take_turns(
+    county: Path, tmp_path: Path, make_app: Any, qtbot: Any
+) -> None:
+    with serving(create_app(county)) as url:
+        db = enroll_laptop(county, tmp_path / "g.db", url)
+        try:
+            app = make_app(db)
+            app.set_server(url, auto=True)
+            app.qtbot.waitUntil(lambda: app.syncer.state.outcome == st.SYNCED, timeout=10000)
+            stick = tmp_path / "stick"
+            stick.mkdir()
+            with exchange_turn() as ours:  # the other exchange is running
+                assert ours
+                attempt = app.sync_now()
+                assert attempt.outcome == st.BUSY
+                assert "正在用 U 盘交换" in app.sentence()
+                assert 25 <= app.syncer.state.next_at - time.time() <= 30  # soon, no backoff
+                assert app.syncer.schedule.failures == 0
+
+                panel = app.window.exchange
+                panel.folder_edit.setText(str(stick))
+                with qtbot.waitSignal(panel.finished, timeout=15000):
+                    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+                lines = panel.report_lines()
+                assert any("正在与县服务器在线同步" in line for line in lines)
+                assert not panel.safe_label.isVisible()
+                assert not (stick / "Doorstep").exists()  # nothing was written
+            assert app.sync_now().outcome == st.SYNCED  # its turn again
+        finally:
             db.close()
