@@ -101,7 +101,7 @@ def take_backup(
             steps.enter("check", _("正在检查副本是否完整…"))
             info = checked_snapshot_info(snapshot, key)
             size = snapshot.stat().st_size
-            if container.free_space(folder) < size + 1024 * 1024:
+            if container.free_space(folder) < size + size // 50 + 65536:  # zip, margin
                 raise BackupError(
                     _(
                         "{folder} 空间不足（需要约 {mb} MB），没有备份；以前的备份和数据库都没有动。"
