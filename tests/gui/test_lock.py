@@ -248,3 +248,28 @@ def test_change_passphrase(qtbot: Any, locked_window: MainWindow) -> None:
     assert lock.key_check.wait() and not lock.locked
     reopened: Database = open_database(path, passphrase=NEW_PASSPHRASE)
     reopened.close()
+
+
+def test_the_idle_time_is_a_saved_setting(
+    locked_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from desktop.core.preferences import load_preferences
+    from desktop.ui.lock.hooks import idle_minutes
+
+    assert idle_minutes() == 10  # the default
+    lock = locked_window.idle_lock
+    assert lock is not None and lock.idle_ms == 10 * 60_000
+    asked: list[int] = []
+
+    def answer(_parent: Any, _title: str, _label: str, value: int, *_a: Any) -> tuple[int, bool]:
+        asked.append(value)
+        return 3, True
+
+    monkeypatch.setattr(QInputDialog, "getInt", answer)
+    monkeypatch.setattr(QMessageBox, "information", lambda *_a: None)
+    locked_window.idle_setting_action.trigger()
+    assert asked == [10]
+    assert load_preferences()["lock_idle_minutes"] == 3
+    assert idle_minutes() == 3 and lock.idle_ms == 3 * 60_000
