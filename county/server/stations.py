@@ -36,9 +36,8 @@ from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
 from desktop.sync.request_auth import ReplayGuard, RequestRefused, verify_request
+from desktop.sync.station import STATION_CERTIFICATE_TYPE, STATION_REQUEST_TYPE
 
-STATION_REQUEST_TYPE = "doorstep-station-request"
-STATION_CERTIFICATE_TYPE = "doorstep-station-certificate"
 STATION_ROLE = "township-relay"
 BUNDLE_SIGNATURE_HEADER = "X-Doorstep-Bundle-Signature"
 BUNDLE_TYPE = "application/octet-stream"

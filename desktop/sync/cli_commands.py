@@ -88,6 +88,17 @@ def register_sync_commands(subparsers: Any) -> None:
     _db_arg(sync)
     sync.add_argument("stick", type=Path, help=_("U 盘或文件夹路径"))
     sync.set_defaults(handler=run_usb_sync)
+    relay = usb_sub.add_parser(
+        "relay", help=_("乡镇中转站：把 U 盘上的数据包转交县里，并取回县里的")
+    )
+    relay.add_argument("stick", type=Path, help=_("U 盘或文件夹路径"))
+    relay.add_argument("--server", help=_("县服务器地址（默认用登记时的地址；连不上时先暂存）"))
+    relay.add_argument("--state", type=Path, help=_("中转站的数据文件夹（默认在用户数据目录中）"))
+    relay.add_argument("--name", help=_("首次使用：中转站名称（如乡镇名），与 --enroll-code 一起"))
+    relay.add_argument("--villages", help=_("首次使用：本站服务的村，代码或名称，逗号分隔"))
+    relay.add_argument("--enroll-code", help=_("首次使用：县里给的登记口令，先在县里登记本站"))
+    relay.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+    relay.set_defaults(handler=run_usb_relay)
 
     server = subparsers.add_parser("sync", help=_("与县服务器在线同步"))
     _db_arg(server)
@@ -311,6 +322,40 @@ def run_usb_sync(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return EXIT_OK if report.imported.ok else EXIT_ERROR
+
+
+def run_usb_relay(args: argparse.Namespace) -> int:
+    from desktop.sync.relay import enroll_station, relay_stick
+    from desktop.sync.station import Station, default_state_dir
+
+    state = args.state or default_state_dir()
+    if args.enroll_code and Station(state).certificate() is None:
+        if not (args.server and args.name and args.villages):
+            raise SyncCommandError(_("登记中转站需要同时给出 --server、--name 和 --villages。"))
+        villages = [v.strip() for v in args.villages.replace("，", ",").split(",") if v.strip()]
+        cert = enroll_station(state, args.server, args.name, villages, args.enroll_code)
+        if not args.json:
+            print(
+                _("中转站“{name}”已在县里登记，服务的村：{villages}。").format(
+                    name=cert["name"], villages=", ".join(cert["villages"])
+                )
+            )
+    report = relay_stick(args.stick, args.server, state)
+    if args.json:
+        _json_out(
+            {
+                "online": report.online,
+                "offline_reason": report.offline_reason,
+                "forwarded": [item.__dict__ for item in report.forwarded],
+                "stored": [item.__dict__ for item in report.stored],
+                "written": [item.__dict__ for item in report.written],
+                "refused": [item.__dict__ for item in report.refused],
+                "safe_to_remove": report.safe_to_remove,
+            }
+        )
+    else:
+        print(report.summary())
+    return EXIT_ERROR if report.refused else EXIT_OK
 
 
 def run_enroll_online(args: argparse.Namespace) -> int:
