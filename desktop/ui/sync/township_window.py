@@ -1,20 +1,26 @@
 """乡镇中转: the township office relays a village's USB stick to and from the county.
 
-Pick the stick (or the folder it was copied to) and the county server's address, press 开始中转:
+First use: the office enrolls as a relay station with the county (name, the villages it serves,
+the county's enrollment code). Then for each stick: pick it and press 开始中转 —
 ``desktop.sync.relay.relay_stick`` takes the outbox bundles off the stick and forwards them (or
 keeps them to forward later when the county cannot be reached), and writes the county's
-down-bundles for the laptops it knows onto the stick. It can check who signed each bundle but
+down-bundles for the laptops it knows onto the stick. It checks who signed each bundle but can
 read none. The report is shown first; only then, and only when the relay finished, does the
 window say the stick can be removed.
+
+The relay waits on the network and never touches the laptop database, so it runs on its own
+thread (``BackgroundJob``), not on the app's one worker. The station's folder is the same one
+``doorstep usb relay`` uses, so the command line and the window share one queue.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -32,65 +38,106 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.database import Database
 from desktop.core.i18n import _
+from desktop.core.services.errors import ServiceError
 from desktop.ui.context import AppContext
 from desktop.ui.sync.background import BackgroundJob
 from desktop.ui.sync.online_syncer import OnlineSyncer
 from desktop.ui.tasks import describe_error
 
-
-def relay_state_dir(db: Database) -> Path:
-    """Where this office keeps bundles waiting to be forwarded and what it knows of devices."""
-    return db.path.with_name(db.path.name + ".relay")
+RED, AMBER, GREEN = "#c62828", "#b26a00", "#2e7d32"
 
 
-def run_relay(stick: Path, server: str | None, state_dir: Path, progress: Any) -> Any:
+@dataclass(frozen=True)
+class StationState:
+    enrolled: bool
+    name: str = ""
+    villages: tuple[str, ...] = ()
+    server: str = ""
+    problem: str = ""  # a damaged state folder, in a sentence
+
+
+def station_state(state_dir: Path) -> StationState:
+    from desktop.sync.station import Station, StationError
+
+    try:
+        cert = Station(state_dir).certificate()
+    except StationError as exc:
+        return StationState(False, problem=str(exc))
+    if cert is None:
+        return StationState(False)
+    return StationState(
+        True,
+        str(cert.get("name", "")),
+        tuple(str(v) for v in cert.get("villages", [])),
+        str(cert.get("server") or ""),
+    )
+
+
+def enroll(state_dir: Path, server: str, name: str, villages: str, code: str) -> StationState:
+    from desktop.sync.relay import enroll_station
+
+    wanted = [v.strip() for v in villages.replace("，", ",").split(",") if v.strip()]
+    if not server:
+        raise ServiceError(_("请填写县服务器地址。"))
+    if not wanted:
+        raise ServiceError(_("请填写本站服务的村（代码或名称，用逗号分开）。"))
+    enroll_station(state_dir, server, name, wanted, code.strip())
+    return station_state(state_dir)
+
+
+def relay(stick: Path, server: str | None, state_dir: Path, progress: Any) -> Any:
     from desktop.sync.relay import relay_stick
 
     return relay_stick(stick, server, state_dir, progress)
 
 
 def report_lines(report: Any) -> list[tuple[str, str]]:
-    """The relay report as (sentence, kind) lines: the summary first, then each bundle."""
-    lines: list[tuple[str, str]] = [(str(report.summary()), "summary")]
-    detail = getattr(report, "lines", None)
-    if callable(detail):
-        for line in detail():
-            lines.append((str(line), "refused" if line in refused_lines(report) else ""))
-    else:
-        lines += [(reason, "refused") for reason in refused_lines(report)]
-    return lines
-
-
-def refused_lines(report: Any) -> list[str]:
-    refused = getattr(report, "refused", []) or []
-    out = []
-    for item in refused:
-        if isinstance(item, tuple | list) and len(item) == 2:
-            out.append(f"{item[0]}：{item[1]}")
+    """(sentence, colour) lines: a count line, then the relay's own summary sentences with the
+    refused files in red; the closing "可以拔出" line is said by the green banner instead."""
+    counts = _("转交县里 {f} 个，暂存本站 {s} 个，写入 U 盘 {w} 个，没有收下 {r} 个。").format(
+        f=len(report.forwarded), s=len(report.stored), w=len(report.written), r=len(report.refused)
+    )
+    lines = [(counts, "bold")]
+    refused = {f"  {item.name}：{item.message}" for item in report.refused}
+    summary = report.summary().splitlines()
+    if report.safe_to_remove and summary:
+        summary = summary[:-1]
+    for line in summary:
+        if line in refused:
+            lines.append((line.strip(), RED))
+        elif report.offline_reason and report.offline_reason in line:
+            lines.append((line, AMBER))
         else:
-            out.append(str(getattr(item, "message", item)))
-    return out
+            lines.append((line.strip() if line.startswith("  ") else line, ""))
+    return lines
 
 
 class TownshipWindow(QDialog):
     relayed = Signal(object)  # the RelayReport
-    finished_relay = Signal()  # after every attempt, whether it worked or not
+    finished_relay = Signal()  # after every relay attempt, whether it worked or not
+    enrolled = Signal(object)  # StationState, after every enrollment attempt
 
     def __init__(
-        self, ctx: AppContext, parent: QWidget | None = None, syncer: OnlineSyncer | None = None
+        self,
+        ctx: AppContext,
+        parent: QWidget | None = None,
+        syncer: OnlineSyncer | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
+        from desktop.sync.station import default_state_dir
+
         self.ctx = ctx
+        self.state_dir = state_dir or default_state_dir()
         self.setObjectName("township_window")
         self.setWindowTitle(_("乡镇中转 U 盘"))
-        self.resize(760, 560)
+        self.resize(780, 640)
         self.job = BackgroundJob(self)
         self.job.progressed.connect(self._on_progress)
-        self.job.succeeded.connect(self._on_report)
+        self.job.succeeded.connect(self._on_success)
         self.job.failed.connect(self._on_failed)
-        self.state_dir = relay_state_dir(ctx.db)
+        self._doing = ""  # "enroll" | "relay"
         layout = QVBoxLayout(self)
 
         hint = QLabel(
@@ -104,37 +151,60 @@ class TownshipWindow(QDialog):
         hint.setStyleSheet("color: #555;")
         layout.addWidget(hint)
 
-        box = QGroupBox(_("中转设置"))
-        form = QFormLayout(box)
+        server_row = QFormLayout()
+        self.server_edit = QLineEdit()
+        self.server_edit.setObjectName("relay_server")
+        self.server_edit.setPlaceholderText(_("县服务器地址；不填则用登记时的地址"))
+        if syncer is not None and syncer.state.server:
+            self.server_edit.setText(syncer.state.server)
+        server_row.addRow(_("县服务器"), self.server_edit)
+        layout.addLayout(server_row)
+
+        self.enroll_box = QGroupBox(_("第一次使用：在县里登记本站"))
+        enroll_form = QFormLayout(self.enroll_box)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("station_name")
+        self.name_edit.setPlaceholderText(_("中转站名称，如乡镇名"))
+        self.villages_edit = QLineEdit()
+        self.villages_edit.setObjectName("station_villages")
+        self.villages_edit.setPlaceholderText(_("本站服务的村，代码或名称，用逗号分开"))
+        self.code_edit = QLineEdit()
+        self.code_edit.setObjectName("station_code")
+        self.code_edit.setPlaceholderText(_("县里给的登记口令"))
+        self.enroll_button = QPushButton(_("登记本站"))
+        self.enroll_button.setObjectName("enroll_station")
+        self.enroll_button.clicked.connect(self.start_enroll)
+        enroll_form.addRow(_("名称"), self.name_edit)
+        enroll_form.addRow(_("服务的村"), self.villages_edit)
+        enroll_form.addRow(_("登记口令"), self.code_edit)
+        enroll_form.addRow("", self.enroll_button)
+        layout.addWidget(self.enroll_box)
+        self.station_label = QLabel()
+        self.station_label.setObjectName("station_state")
+        self.station_label.setWordWrap(True)
+        layout.addWidget(self.station_label)
+
+        self.relay_box = QGroupBox(_("中转 U 盘"))
+        relay_layout = QVBoxLayout(self.relay_box)
         stick_row = QHBoxLayout()
         self.stick_edit = QLineEdit()
         self.stick_edit.setObjectName("relay_stick")
         self.stick_edit.setPlaceholderText(_("U 盘或文件夹的位置"))
-        choose = QPushButton(_("选择…"))
-        choose.clicked.connect(self.choose_stick)
-        self.choose_button = choose
-        stick_row.addWidget(self.stick_edit, 1)
-        stick_row.addWidget(choose)
-        form.addRow(_("U 盘"), stick_row)
-        self.server_edit = QLineEdit()
-        self.server_edit.setObjectName("relay_server")
-        self.server_edit.setPlaceholderText(_("县服务器地址；不填则只存在本机，联网后再转"))
-        if syncer is not None and syncer.state.server:
-            self.server_edit.setText(syncer.state.server)
-        form.addRow(_("县服务器"), self.server_edit)
-        self.state_label = QLabel(str(self.state_dir))
-        self.state_label.setStyleSheet("color: #555;")
-        form.addRow(_("本机暂存位置"), self.state_label)
-        layout.addWidget(box)
-
-        actions = QHBoxLayout()
+        self.choose_button = QPushButton(_("选择…"))
+        self.choose_button.clicked.connect(self.choose_stick)
         self.start_button = QPushButton(_("开始中转"))
         self.start_button.setObjectName("start_relay")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start_relay)
-        actions.addWidget(self.start_button)
-        actions.addStretch(1)
-        layout.addLayout(actions)
+        stick_row.addWidget(self.stick_edit, 1)
+        stick_row.addWidget(self.choose_button)
+        stick_row.addWidget(self.start_button)
+        relay_layout.addLayout(stick_row)
+        self.place_label = QLabel(_("本站暂存位置：{path}").format(path=self.state_dir))
+        self.place_label.setStyleSheet("color: #555;")
+        relay_layout.addWidget(self.place_label)
+        layout.addWidget(self.relay_box)
+
         self.progress_text = QLabel()
         self.progress_text.hide()
         self.progress = QProgressBar()
@@ -157,8 +227,42 @@ class TownshipWindow(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.show_station(station_state(self.state_dir))
 
-    # ------------------------------------------------------------------ actions
+    # ------------------------------------------------------------------ station
+    def show_station(self, state: StationState) -> None:
+        self.station = state
+        self.enroll_box.setVisible(not state.enrolled)
+        self.relay_box.setEnabled(state.enrolled)
+        if state.enrolled:
+            self.station_label.setText(
+                _("本站“{name}”已在县里登记，服务的村：{villages}。").format(
+                    name=state.name, villages="、".join(state.villages)
+                )
+            )
+            self.station_label.setStyleSheet(f"color: {GREEN};")
+            if not self.server_edit.text() and state.server:
+                self.server_edit.setText(state.server)
+        else:
+            self.station_label.setText(
+                state.problem or _("本站还没有在县里登记：填写上面的内容后点“登记本站”。")
+            )
+            self.station_label.setStyleSheet(f"color: {AMBER};")
+
+    def start_enroll(self) -> bool:
+        if self.job.running():
+            return False
+        state_dir, server = self.state_dir, self.server_edit.text().strip()
+        name, villages, code = (
+            self.name_edit.text(),
+            self.villages_edit.text(),
+            self.code_edit.text(),
+        )
+        self._doing = "enroll"
+        self._busy(_("正在向县里登记本站…"))
+        return self.job.start(lambda _progress: enroll(state_dir, server, name, villages, code))
+
+    # ------------------------------------------------------------------ relay
     def choose_stick(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self, _("选择 U 盘或文件夹"), self.stick_edit.text() or str(Path.home())
@@ -169,29 +273,34 @@ class TownshipWindow(QDialog):
     def start_relay(self) -> bool:
         text = self.stick_edit.text().strip()
         if not text:
-            self._show([(_("请先选择 U 盘或文件夹。"), "refused")])
-            return False
-        stick = Path(text)
-        if not stick.is_dir():
-            self._show([(_("找不到 U 盘或文件夹 {path}。").format(path=stick), "refused")])
+            self._show([(_("请先选择 U 盘或文件夹。"), RED)])
             return False
         if self.job.running():
             return False
+        stick, state_dir = Path(text), self.state_dir
         server = self.server_edit.text().strip() or None
-        state_dir = self.state_dir
         self.safe_label.hide()
-        self.report_list.clear()
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.progress_text.setText(_("正在中转，请不要拔出 U 盘…"))
-        self.progress_text.show()
-        for widget in (self.start_button, self.choose_button, self.stick_edit, self.server_edit):
-            widget.setEnabled(False)
+        self._doing = "relay"
+        self._busy(_("正在中转，请不要拔出 U 盘…"))
         return self.job.start(
-            lambda progress: run_relay(stick, server, state_dir, progress), "doorstep-relay"
+            lambda progress: relay(stick, server, state_dir, progress), "doorstep-relay"
         )
 
     # ------------------------------------------------------------------ results
+    def _busy(self, text: str) -> None:
+        self.report_list.clear()
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.progress_text.setText(text)
+        self.progress_text.show()
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for widget in (self.enroll_box, self.relay_box, self.server_edit):
+            widget.setEnabled(on)
+        if on:
+            self.relay_box.setEnabled(self.station.enrolled)
+
     def _on_progress(self, done: int, total: int, what: str) -> None:
         if total > 0:
             self.progress.setRange(0, total)
@@ -202,42 +311,50 @@ class TownshipWindow(QDialog):
     def _finish(self) -> None:
         self.progress.hide()
         self.progress_text.hide()
-        for widget in (self.start_button, self.choose_button, self.stick_edit, self.server_edit):
-            widget.setEnabled(True)
+        self._set_enabled(True)
 
-    def _on_report(self, report: Any) -> None:
+    def _on_success(self, result: Any) -> None:
         self._finish()
-        self._show(report_lines(report))
-        self.safe_label.setVisible(bool(getattr(report, "safe_to_remove", True)))
-        self.relayed.emit(report)
+        if self._doing == "enroll":
+            self.show_station(result)
+            self._show([(_("本站已在县里登记，可以中转 U 盘了。"), GREEN)])
+            self.enrolled.emit(result)
+            return
+        self._show(report_lines(result))
+        self.safe_label.setVisible(bool(result.safe_to_remove))
+        self.relayed.emit(result)
         self.finished_relay.emit()
 
     def _on_failed(self, exc: BaseException) -> None:
         self._finish()
+        if self._doing == "enroll":
+            self._show([(describe_error(exc), RED)])
+            self.show_station(station_state(self.state_dir))
+            self.enrolled.emit(self.station)
+            return
         self._show(
             [
-                (describe_error(exc), "refused"),
-                (_("中转没有完成，请不要拔出 U 盘，检查后再试一次。"), "refused"),
+                (describe_error(exc), RED),
+                (_("中转没有完成，请不要拔出 U 盘，检查后再试一次。"), RED),
             ]
         )
         self.finished_relay.emit()
 
     def _show(self, lines: list[tuple[str, str]]) -> None:
         self.report_list.clear()
-        colours = {"refused": "#c62828", "held": "#b26a00"}
-        for text, kind in lines:
+        for text, style in lines:
             item = QListWidgetItem(text)
-            if kind in colours:
-                item.setForeground(QBrush(QColor(colours[kind])))
-            if kind == "summary":
+            if style == "bold":
                 font = item.font()
                 font.setBold(True)
                 item.setFont(font)
+            elif style:
+                item.setForeground(QBrush(QColor(style)))
             self.report_list.addItem(item)
 
     def report_texts(self) -> list[str]:
         return [self.report_list.item(i).text() for i in range(self.report_list.count())]
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.job.wait(30)  # a relay writing to the stick finishes before the window goes
         super().closeEvent(event)
