@@ -36,6 +36,7 @@ WINDOW_TIMEOUT_S = 60.0
 SELF_TEST_NUMBER = "520102001001990001"
 SELF_TEST_HEAD = "张自检"
 SELF_TEST_ID_BODY = "52010219800101001"  # the check digit is computed below
+SELF_TEST_PASSPHRASE = "自检口令-selftest"
 
 
 class SelfTestFailure(Exception):
@@ -48,21 +49,36 @@ class Workspace:
 
     folder: Path
     db_path: Path | None = None
+    key: bytes | None = None  # the data key of an encrypted database
+    passphrase: str | None = None  # for a database given with --db (DOORSTEP_PASSPHRASE)
     household_id: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- steps
-def step_database(work: Workspace) -> str:
-    """Create and migrate a database, write one household through a unit of work, read it back
-    after closing and reopening the file."""
+def open_work_database(work: Workspace) -> Any:
+    """The database the steps share: the self-test's own (by its key) or the one given."""
     from desktop.core.database import open_database
+
+    assert work.db_path is not None
+    return open_database(work.db_path, create=False, key=work.key, passphrase=work.passphrase)
+
+
+def step_database(work: Workspace) -> str:
+    """Create an encrypted database (SQLCipher, key wrapped by a passphrase) and migrate it,
+    write one household through a unit of work, and read it back after reopening; the file
+    holds nothing in clear and a wrong passphrase is refused without touching it."""
+    from desktop.core.crypto import keys
+    from desktop.core.database import Database
     from desktop.core.migrate import HEAD_REVISION
     from desktop.core.rules.idnumber import check_digit
     from desktop.core.services.households import create_household
 
     path = work.folder / "selftest.db"
-    db = open_database(path, create=True)
+    # A light Argon2id setting: the self-test proves the code path, not the cost.
+    light = keys.KdfParams(memory_kib=8192, iterations=1, lanes=1)
+    db = Database.open(path, create=True, passphrase=SELF_TEST_PASSPHRASE, kdf=light)
+    key = db.data_key
     try:
         with db.unit_of_work(cadre=_("自检")) as uow:
             uow.insert_many(
@@ -107,7 +123,22 @@ def step_database(work: Workspace) -> str:
             )
     finally:
         db.close()
-    db = open_database(path, create=False)
+    if key is None or not keys.is_encrypted(path):
+        raise SelfTestFailure(_("数据库没有加密。"))
+    stored = b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
+    for clear in (SELF_TEST_HEAD.encode(), SELF_TEST_NUMBER.encode(), b"SQLite format 3"):
+        if clear in stored:
+            raise SelfTestFailure(_("加密的数据库文件里有明文内容。"))
+    before = path.read_bytes()
+    try:
+        Database.open(path, create=False, passphrase=SELF_TEST_PASSPHRASE + "x").close()
+    except keys.WrongPassphrase:
+        pass
+    else:
+        raise SelfTestFailure(_("错误的密码竟然打开了加密的数据库。"))
+    if path.read_bytes() != before:
+        raise SelfTestFailure(_("用错误的密码打开时，数据库文件被改动了。"))
+    db = Database.open(path, create=False, passphrase=SELF_TEST_PASSPHRASE)
     try:
         with db.read() as conn:
             revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
@@ -129,17 +160,17 @@ def step_database(work: Workspace) -> str:
         raise SelfTestFailure(_("写入的农户读回时不一致：{row}。").format(row=row))
     if not logged:
         raise SelfTestFailure(_("写入农户时没有留下变更记录。"))
-    work.db_path, work.household_id = path, household_id
-    return _("新建并迁移到 {revision}，写入一户（{entries} 条变更记录）并在重新打开后读回").format(
-        revision=revision, entries=logged
-    )
+    work.db_path, work.key, work.household_id = path, key, household_id
+    return _(
+        "新建加密数据库并迁移到 {revision}，写入一户（{entries} 条变更记录），"
+        "重新打开后读回；文件中没有明文，错误的密码被拒绝"
+    ).format(revision=revision, entries=logged)
 
 
 def step_pdf(work: Workspace) -> str:
     """Print the self-test household's ledger and check the PDF embeds the CJK font."""
     from reportlab.pdfbase import pdfmetrics
 
-    from desktop.core.database import open_database
     from desktop.core.paths import cjk_font_path
     from desktop.ledger.fonts import CJK
     from desktop.ledger.village_ledger import print_household
@@ -149,7 +180,7 @@ def step_pdf(work: Workspace) -> str:
     if not cjk_font_path().is_file():
         raise SelfTestFailure(_("找不到中文字体 {path}。").format(path=cjk_font_path()))
     out = work.folder / "ledger.pdf"
-    with open_database(work.db_path, create=False) as db:
+    with open_work_database(work) as db:
         print_household(db, work.household_id, out)
     data = out.read_bytes()
     pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
@@ -203,7 +234,6 @@ def step_window(work: Workspace) -> str:
     from PySide6.QtCore import QEventLoop, QTimer, qInstallMessageHandler
 
     from desktop.core import i18n
-    from desktop.core.database import open_database
     from desktop.ui.app import ensure_cjk_font, install_translations, make_application
     from desktop.ui.context import AppContext
     from desktop.ui.main_window import MainWindow
@@ -213,7 +243,7 @@ def step_window(work: Workspace) -> str:
     app = make_application()
     install_translations(app, i18n.current_language())
     ensure_cjk_font(app)
-    db = open_database(work.db_path, create=False)
+    db = open_work_database(work)
     runner = TaskRunner()
     window: Any = None
     try:
@@ -387,7 +417,11 @@ def main(argv: Sequence[str]) -> int:
     folder = Path(tempfile.mkdtemp(prefix="doorstep-selftest-"))
     work = Workspace(folder)
     if args.db is not None:
+        from desktop.core.crypto import keys
+
         work.db_path = args.db
+        if keys.is_encrypted(args.db):
+            work.passphrase = os.environ.get("DOORSTEP_PASSPHRASE")
     try:
         results = run_steps(steps, work, _print_result)
     finally:

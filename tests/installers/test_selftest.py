@@ -43,6 +43,10 @@ def test_every_step_passes_and_leaves_checkable_files(tmp_path: Path) -> None:
         ["pdftotext", str(keep / "ledger.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "张自检" in text and "520102001001990001" in text
+    # The database is an SQLCipher file with its key file; nothing in it reads in clear.
+    assert (keep / "selftest.db.cipher.json").is_file()
+    stored = (keep / "selftest.db").read_bytes()
+    assert "张自检".encode() not in stored and not stored.startswith(b"SQLite format 3")
 
     verified = subprocess.run(
         ["minisign", "-Vm", str(keep / "manifest.json"), "-p", str(keep / "selftest.pub")],
@@ -68,7 +72,14 @@ def test_missing_font_fails_the_pdf_step_with_a_sentence(tmp_path: Path) -> None
 def test_window_step_on_a_given_database_and_bad_arguments(tmp_path: Path) -> None:
     kept = tmp_path / "kept"
     assert run_self_test("--only", "database", "--keep", str(kept)).returncode == 0
-    result = run_self_test("--only", "window", "--db", str(kept / "selftest.db"))
+    database = kept / "selftest.db"
+    # The self-test's database is encrypted: --db reads the passphrase as commands do.
+    locked = run_self_test("--only", "window", "--db", str(database))
+    assert locked.returncode == 1
+    assert "[失败] 主窗口：" in locked.stdout and "需要输入密码" in locked.stdout
+    result = run_self_test(
+        "--only", "window", "--db", str(database), env={"DOORSTEP_PASSPHRASE": "自检口令-selftest"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "显示了 1 户" in result.stdout
 
