@@ -241,28 +241,35 @@ def run_serve(args: argparse.Namespace) -> int:
     from county.data import DB_ENV, County
     from county.server import asgi, create_app, logs
 
+    previous = os.environ.get(DB_ENV)
     if args.db:
-        os.environ[DB_ENV] = args.db  # the server's processes open the same database
-    with County.open(args.data):  # migrates, and refuses a wrong folder or database, up front
-        pass
-    logs.configure()
-    print(
-        _("县级服务器：http://{host}:{port}/ ，登记口令在 {path}。").format(
-            host=args.host, port=args.port, path=args.data / "enroll-code"
-        ),
-        file=sys.stderr,
-    )
-    options: dict[str, Any] = {
-        "host": args.host,
-        "port": args.port,
-        "log_config": None,
-        "access_log": False,
-    }
-    if args.workers > 1:
-        os.environ[asgi.DATA_ENV] = str(args.data.resolve())
-        uvicorn.run(asgi.FACTORY, factory=True, workers=args.workers, **options)
-    else:
-        uvicorn.run(create_app(args.data), **options)
+        os.environ[DB_ENV] = args.db  # create_app and the worker processes open this database
+    try:
+        with County.open(args.data):  # migrates, and refuses a wrong folder or database, early
+            pass
+        logs.configure()
+        print(
+            _("县级服务器：http://{host}:{port}/ ，登记口令在 {path}。").format(
+                host=args.host, port=args.port, path=args.data / "enroll-code"
+            ),
+            file=sys.stderr,
+        )
+        options: dict[str, Any] = {
+            "host": args.host,
+            "port": args.port,
+            "log_config": None,
+            "access_log": False,
+        }
+        if args.workers > 1:
+            os.environ[asgi.DATA_ENV] = str(args.data.resolve())
+            uvicorn.run(asgi.FACTORY, factory=True, workers=args.workers, **options)
+        else:
+            uvicorn.run(create_app(args.data), **options)
+    finally:
+        if previous is None:
+            os.environ.pop(DB_ENV, None)
+        else:
+            os.environ[DB_ENV] = previous
     return EXIT_OK
 
 

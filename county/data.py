@@ -47,16 +47,17 @@ class CountyError(ServiceError):
 
 
 def database_url(root: Path, url: str | None = None) -> str:
-    """``--db`` if given; else the database the folder was made with (county.json); else
-    $DOORSTEP_COUNTY_DB; else the SQLite file in the data folder."""
-    if url:
-        return url
+    """``--db`` if given; else $DOORSTEP_COUNTY_DB (how ``serve`` hands ``--db`` to its worker
+    processes); else the database the folder was made with (county.json); else the SQLite file
+    in the data folder."""
+    if url or os.environ.get(DB_ENV):
+        return str(url or os.environ.get(DB_ENV))
     info = Path(root) / "county.json"
     if info.is_file():
         recorded = json.loads(info.read_text("utf-8")).get("database")
         if recorded:
             return str(recorded)
-    return os.environ.get(DB_ENV) or sqlite_url(Path(root) / "county.db")
+    return sqlite_url(Path(root) / "county.db")
 
 
 def record_database(root: Path, url: str) -> None:

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import text
 
 from county.cli import main as county_main
+from county.data import County
 from desktop import cli
 from desktop.core.database import Database, open_database
 from desktop.core.roster.exporter import export_roster
 from desktop.core.services.households import create_household
+from tests.county.store_counts import county_rows
 
 VILLAGES = {"520102001001": "新寨村", "520102001002": "老寨村"}
 
@@ -57,6 +59,17 @@ def make_roster(path: Path, tmp: Path) -> None:
         export_roster(source, path)
 
 
+def county_villages(data: Path) -> set[str]:
+    """Villages of the households the county store holds."""
+    with County.open(data) as store, store.store.read() as conn:
+        return {
+            str(row[0])
+            for row in conn.execute(
+                text("SELECT village FROM row_place WHERE tbl = 'household' AND NOT voided")
+            )
+        }
+
+
 def households(db: Database) -> set[str]:
     with db.read() as conn:
         return {row[0] for row in conn.execute(text("SELECT village_code FROM household"))}
@@ -70,11 +83,11 @@ def test_roster_seeds_the_county_and_reaches_only_the_right_laptop(
     data = tmp_path / "county"
     assert county("init", "--data", data) == 0
     assert county("import", "--data", data, roster) == 0  # dry run
-    with open_database(data / "county.db") as county_db:
-        assert households(county_db) == set()
+    assert county_villages(data) == set()
     assert county("import", "--data", data, roster, "--commit") == 0
-    with open_database(data / "county.db") as county_db:
-        assert households(county_db) == set(VILLAGES)
+    assert county_villages(data) == set(VILLAGES)
+    assert county("import", "--data", data, roster, "--commit") == 0  # again: nothing doubles
+    assert county_rows(data, "household") == 6
 
     laptop = tmp_path / "laptop.db"
     assert (

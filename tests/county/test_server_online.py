@@ -19,6 +19,7 @@ from desktop.core.database import Database, open_database
 from desktop.sync.client import enroll_online, sync_online
 from desktop.sync.exchange import export_bundles, status
 from tests.county.live_server import free_port, serving
+from tests.county.store_counts import county_changes
 from tests.county.test_county_import import make_roster
 
 VILLAGE = "520102001001"
@@ -32,11 +33,6 @@ def households(db: Database) -> dict[str, str]:
                 text("SELECT village_code || ':' || number, phone FROM household")
             )
         }
-
-
-def county_changes(data: Path) -> int:
-    with open_database(data / "county.db") as db, db.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM change_log")).scalar_one())
 
 
 @pytest.fixture(scope="module")
@@ -185,12 +181,16 @@ def test_a_revoked_laptop_is_told_why_and_not_synced(seeded_county: Path, tmp_pa
         assert status(e).unacknowledged_bundles == 1  # kept: nothing is lost on the laptop
 
 
-def test_serve_refuses_a_database_url_it_does_not_support(
+def test_serve_refuses_a_database_it_cannot_use(
     seeded_county: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = "postgresql+psycopg://county@localhost/doorstep"
-    assert county_main(["serve", "--data", str(seeded_county), "--db", url]) == 1
-    assert "暂不支持 PostgreSQL" in capsys.readouterr().err
+    unreachable = "postgresql+psycopg://county:secret@127.0.0.1:1/doorstep"
+    assert county_main(["serve", "--data", str(seeded_county), "--db", unreachable]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "连不上县级数据库" in err[0]
+    assert "secret" not in err[0]  # the password never reaches a message or log
+    assert county_main(["serve", "--data", str(seeded_county), "--db", "mysql://x@y/z"]) == 1
+    assert "数据库地址" in capsys.readouterr().err
 
 
 def doorstep(*args: object) -> int:

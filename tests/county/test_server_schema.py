@@ -17,7 +17,11 @@ from tests.sync.replicas import seed_regions
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
     root = tmp_path_factory.mktemp("schema") / "county"
-    with County.init(root, "示范县") as county, county.db.unit_of_work(cadre="县里") as uow:
+    with (
+        County.init(root, "示范县") as county,
+        county.authoring() as db,
+        db.unit_of_work(cadre="县里") as uow,
+    ):
         seed_regions(uow)
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(root))
 

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from desktop.core.database import open_database
 from desktop.sync.client import sync_online
 from desktop.sync.exchange import export_bundles
 from tests.county.live_server import free_port
+from tests.county.store_counts import county_changes
 from tests.sync.network import make_network
 from tests.sync.replicas import seed_households
 
@@ -52,8 +51,7 @@ def server_process(data: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def changes(data: Path) -> int:
-    with open_database(data / "county.db") as db, db.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM change_log")).scalar_one())
+    return county_changes(data)
 
 
 def upload(url: str, bundle: Path) -> float:

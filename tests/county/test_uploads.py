@@ -19,14 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from county.server import create_app
-from desktop.core.database import Database, open_database
+from desktop.core.database import Database
 from desktop.sync import keys as keyring
 from desktop.sync.client import Connection, device_signer, sync_online, upload_bundle
 from desktop.sync.exchange import export_bundles
 from tests.county.live_server import free_port, serving
+from tests.county.store_counts import county_changes, county_rows
 from tests.county.test_server_sigkill import server_process
 from tests.sync.conftest import net, network_template  # noqa: F401  (fixtures)
 from tests.sync.network import Network
@@ -43,11 +43,6 @@ def big_bundle(laptop: Database, size: int = 1 << 20) -> Path:
     bundle = export_bundles(laptop).new_bundle
     assert bundle is not None and bundle.size > size
     return bundle.path
-
-
-def county_changes(data: Path) -> int:
-    with open_database(data / "county.db") as db, db.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM change_log")).scalar_one())
 
 
 def connection(url: str, laptop: Database) -> Connection:
@@ -180,9 +175,7 @@ def test_the_server_killed_mid_upload_resumes_after_restart(net: Network) -> Non
                 process.wait(10)
     assert killed_at, "the server was never killed"
     assert result.status == "applied", result.message
-    with open_database(data / "county.db") as db, db.read() as conn_:
-        photos = conn_.execute(text("SELECT count(*) FROM photo")).scalar_one()
-    assert photos == 1
+    assert county_rows(data, "photo") == 1
     assert list((data / "tmp" / "uploads").glob("*/*.dsb")) == []  # the part file is gone
 
 
