@@ -184,6 +184,9 @@ def run_app(db_path: Path | None, demo: bool, lang: str) -> int:
     else:
         path = db_path or default_db_path()
     runner = TaskRunner()
+    from desktop.ui.backup import startup as backup_startup
+
+    backup_startup.recover_interrupted_restore(path)  # a restore cut short: finished or undone
     if db_path is None and not demo:  # a new laptop gets the first-run wizard
         from desktop.ui.first_run.startup import set_up_or_unlock
 
@@ -192,6 +195,10 @@ def run_app(db_path: Path | None, demo: bool, lang: str) -> int:
         from desktop.ui.lock.unlock_dialog import open_at_start
 
         db = open_at_start(path)  # asks for the passphrase when the file is encrypted
+    if db is None and backup_startup.offer_restore_when_damaged(path, runner):
+        from desktop.ui.lock.unlock_dialog import open_at_start
+
+        db = open_at_start(path)  # restored from a backup: open it
     if db is None:
         runner.shutdown()
         return 1
@@ -199,6 +206,9 @@ def run_app(db_path: Path | None, demo: bool, lang: str) -> int:
     window = MainWindow(ctx)
     window.show()
     window.start()
+    from desktop.ui.backup.hooks import start_backup_service
+
+    start_backup_service(window, daily=not demo)  # start-up check, daily backup (own worker)
     try:
         return app.exec()
     finally:

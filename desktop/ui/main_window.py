@@ -80,6 +80,9 @@ class MainWindow(QMainWindow):
         from desktop.ui.lock.hooks import add_lock_menu
 
         add_lock_menu(self)  # 修改密码, 立即锁定, the idle lock
+        from desktop.ui.backup.hooks import add_backup_menu
+
+        add_backup_menu(self)  # 文件 → 备份与恢复…
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

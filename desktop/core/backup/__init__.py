@@ -8,7 +8,7 @@
 - ``container``/``manifest``/``sealing``: the file format (see docs/BACKUPS.md).
 """
 
-from desktop.core.backup.errors import BackupError, DamagedDatabase
+from desktop.core.backup.errors import BackupError, DamagedDatabase, PassphraseNeeded
 from desktop.core.backup.integrity import IntegrityReport, check_database, require_whole
 from desktop.core.backup.manifest import Manifest
 from desktop.core.backup.restore import OtherDevice, RestoreResult, check_backup, restore_backup
@@ -24,6 +24,7 @@ __all__ = [
     "IntegrityReport",
     "Manifest",
     "OtherDevice",
+    "PassphraseNeeded",
     "RestoreResult",
     "backup_if_due",
     "check_backup",

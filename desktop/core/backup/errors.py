@@ -13,3 +13,8 @@ class BackupError(DatabaseError):
 
 class DamagedDatabase(DatabaseError):
     """SQLite's own check found the database damaged; the message names the way back."""
+
+
+class PassphraseNeeded(BackupError):
+    """An encrypted backup made with another data key: its own key file needs the passphrase
+    that was in use when it was made."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.backup import container, sealing, swap
-from desktop.core.backup.errors import BackupError
+from desktop.core.backup.errors import BackupError, PassphraseNeeded
 from desktop.core.backup.integrity import check_database
 from desktop.core.backup.manifest import Manifest
 from desktop.core.backup.snapshot import read_device_id, read_info, remove_database_file
@@ -173,7 +173,7 @@ def _key_for(
     if passphrase is None:
         passphrase = session.ask_passphrase(db_path, "unlock")
     if passphrase is None:
-        raise BackupError(_("这个备份已加密，需要输入备份时的密码才能恢复。"))
+        raise PassphraseNeeded(_("这个备份已加密，需要输入备份时的密码才能恢复。"))
     try:
         content = json.loads(key_file.decode("utf-8"))
     except ValueError as exc:
