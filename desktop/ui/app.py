@@ -66,9 +66,16 @@ def ensure_cjk_font(app: QApplication, force: bool = False) -> str | None:
     return family
 
 
+_QT_TRANSLATORS: list[QTranslator] = []  # installed now; replaced when the language changes
+
+
 def install_translations(app: QApplication, language: str) -> list[QTranslator]:
-    """Qt's own strings (buttons, file dialogs) in the interface language."""
+    """Qt's own strings (buttons, file dialogs) in the interface language; calling it again
+    (the first-run wizard's language page) replaces the previous language's."""
     i18n.set_language(language)
+    for previous in _QT_TRANSLATORS:
+        app.removeTranslator(previous)
+    _QT_TRANSLATORS.clear()
     installed: list[QTranslator] = []
     if language == "zh_CN":
         QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
@@ -81,6 +88,7 @@ def install_translations(app: QApplication, language: str) -> list[QTranslator]:
                 break
     else:
         QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    _QT_TRANSLATORS.extend(installed)
     return installed
 
 
