@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QDialogButtonBox, QWizard
 
 from county.data import County
 from county.enrollment import enroll
@@ -64,6 +64,13 @@ def finish_work(qtbot: Any, wizard: FirstRunWizard, page_id: int) -> None:
     assert page.isComplete(), page.status.text()  # type: ignore[attr-defined]
 
 
+def standard_cancel() -> str:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    text = box.buttons()[0].text().replace("&", "")
+    box.deleteLater()
+    return text
+
+
 def set_passphrase(wizard: FirstRunWizard, first: str, again: str) -> None:
     page = wizard.pages[PASSPHRASE]
     page.first.setText(first)  # type: ignore[attr-defined]
@@ -82,8 +89,13 @@ def test_demo_path_end_to_end(qtbot: Any, runner: TaskRunner, tmp_path: Path) ->
     wizard.next()
     assert wizard.currentId() == MODE
     assert wizard.currentPage().title() == "How will this laptop be used?"
+    assert standard_cancel() == "Cancel"  # Qt's own texts follow
     wizard.pages[LANGUAGE].buttons["zh_CN"].setChecked(True)  # type: ignore[attr-defined]
     assert wizard.currentPage().title() == "这台电脑怎么用？"
+    assert standard_cancel() == "取消"
+    wizard.pages[LANGUAGE].buttons["en"].setChecked(True)  # type: ignore[attr-defined]
+    assert standard_cancel() == "Cancel"  # the Chinese catalogue was taken out again
+    wizard.pages[LANGUAGE].buttons["zh_CN"].setChecked(True)  # type: ignore[attr-defined]
     wizard.pages[MODE].options["demo"][0].setChecked(True)  # type: ignore[attr-defined]
     wizard.next()
     assert wizard.currentId() == PASSPHRASE

@@ -23,6 +23,7 @@ from desktop.ui.first_run import needs_first_run, startup_path
 from desktop.ui.first_run.setup_state import SetupState, load_setup, setup_file
 from desktop.ui.first_run.steps import create_database
 from desktop.ui.first_run.wizard import DATA, LANGUAGE, MODE, ONLINE, PASSPHRASE, WORK
+from desktop.ui.sync.online_settings import load_settings
 from tests.county.live_server import serving
 from tests.gui.test_first_run import (
     PASSPHRASE_TEXT,
@@ -109,6 +110,7 @@ def test_enroll_online_then_download(
             assert {r[0] for r in conn.exec_driver_sql("SELECT village_code FROM household")} == {
                 VILLAGE
             }
+        assert load_settings(db).server == url  # the sync window knows its county server
     finally:
         db.close()
     assert not needs_first_run(root / "doorstep.db")

@@ -148,6 +148,7 @@ class WorkPage(TaskPage):
     def initializePage(self) -> None:
         self.retranslate()
         self.retry.hide()
+        self.intro.show()
         self.start()
 
     def set_busy(self, busy: bool) -> None:
@@ -157,6 +158,7 @@ class WorkPage(TaskPage):
         """Done: no retry, and no way back (going back would make a second database and a
         second request for the same laptop)."""
         self.retry.hide()
+        self.intro.hide()  # it said what was being done; the status now says what was done
         super().succeed(text)
         self.wiz.button(QWizard.WizardButton.BackButton).setEnabled(False)
 

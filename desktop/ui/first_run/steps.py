@@ -23,10 +23,10 @@ from desktop.sync.exchange import import_bundles, put_setting
 from desktop.sync.usb import stick_paths
 from desktop.ui.first_run.setup_state import SetupState, remove_database, save_setup
 from desktop.ui.lock.vault import open_with_passphrase
+from desktop.ui.sync.online_settings import OnlineSettings, record_success, save_settings
 
 Progress = Callable[[int, int, str], None]
 LAST_STICK_KEY = "ui:last_stick"  # the sync window's remembered stick (exchange_panel)
-SERVER_KEY = "ui:server_url"
 REQUESTS_FOLDER = "enroll"  # Doorstep/enroll/ on the stick: requests out, certificates back
 
 
@@ -114,8 +114,7 @@ def enroll_online(
     from desktop.sync.client import enroll_online as ask_county
 
     cert = ask_county(db, state.server, state.cadre, villages, code)
-    with db.write_connection() as conn:
-        put_setting(conn, SERVER_KEY, state.server)
+    save_settings(db, OnlineSettings(state.server, auto=True))  # the sync window's server
     state.stage = "enrolled"
     save_setup(state)
     return cert
@@ -161,6 +160,7 @@ def download_online(db: Database, server: str, progress: Progress) -> ImportSumm
     report = sync_online(db, server, step)
     if not report.synced:
         raise FirstRunError("\n".join(report.lines()))
+    record_success(db, server)
     messages = tuple(o.message for o in report.imported.outcomes)
     applied = len(report.imported.by_status("applied"))
     return ImportSummary(len(report.imported.outcomes), applied, messages, household_count(db))

@@ -57,7 +57,6 @@ class FirstRunWizard(QWizard):
         self.demo_seed = demo_seed
         self.db: Database | None = None
         self.enroll_code = ""
-        self._translators: list[Any] = []
         resumed = load_setup(path)
         resumable = (
             resumed is not None and path.exists() and resumed.stage in ("requested", "enrolled")
@@ -86,15 +85,11 @@ class FirstRunWizard(QWizard):
     # ------------------------------------------------------------------ language
     def set_language(self, language: str) -> None:
         """Applied at once to every page and to Qt's own texts, and saved for next time."""
-        if language == i18n.current_language() and self._translators:
-            return
         app = QApplication.instance()
-        for translator in self._translators:
-            app.removeTranslator(translator)  # type: ignore[union-attr]
         if isinstance(app, QApplication):
             from desktop.ui.app import install_translations
 
-            self._translators = install_translations(app, language)
+            install_translations(app, language)
             app.setApplicationDisplayName(_("入户通"))
         else:
             i18n.set_language(language)
