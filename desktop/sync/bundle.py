@@ -13,6 +13,9 @@ same however often the file is re-encrypted or copied. Writing and reading both 
 go through in pieces, photos in 64 KiB chunks, the zip through the age writer, so memory does not
 grow with the number or size of photos. Reading decrypts to a private temporary file first:
 zipfile needs to seek, and nothing of a payload is trusted before age has authenticated all of it.
+That temporary file is itself sealed with a key that lives only in memory while the bundle is
+open (desktop.core.crypto.files), so names and ID numbers never lie on the disk in clear, even
+for a moment on a laptop whose database is encrypted.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from desktop.core.crypto.files import FileCipher
 from desktop.core.i18n import _
 from desktop.core.migrate import head_revision
 from desktop.core.services.errors import ServiceError
@@ -424,7 +428,10 @@ class OpenedBundle:
         )
 
     def close(self) -> None:
+        sealed = self.archive.fp  # the sealed payload's reader: zipfile leaves it open
         self.archive.close()
+        if sealed is not None:
+            sealed.close()
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
@@ -446,9 +453,13 @@ def open_bundle(path: Path, identities: list[str], workdir: Path | None = None) 
         workdir.mkdir(parents=True, exist_ok=True)
     tmpdir = tempfile.TemporaryDirectory(prefix="doorstep-bundle-", dir=workdir)
     try:
-        payload = Path(tmpdir.name) / "payload.zip"
+        payload = Path(tmpdir.name) / "payload.zip.sealed"
+        cipher = FileCipher(secrets.token_bytes(32))  # forgotten when the bundle closes
         try:
-            agecrypt.decrypt_to_file(path, payload, identities)
+            with open(path, "rb") as src, open(payload, "xb") as raw:
+                sealer = cipher.sealer(raw)
+                agecrypt.decrypt_stream(src, sealer, identities)  # type: ignore[arg-type]
+                sealer.close()
         except agecrypt.WrongIdentityError:
             raise BundleError(
                 _("数据包 {name} 不是加密给本机（或本县）的，无法打开。").format(name=name)
@@ -461,9 +472,11 @@ def open_bundle(path: Path, identities: list[str], workdir: Path | None = None) 
             raise BundleError(_("数据包 {name} 已损坏或被篡改，拒收。").format(name=name)) from None
         except agecrypt.AgeError:
             raise BundleError(_("文件 {name} 不是入户通数据包。").format(name=name)) from None
+        reader = cipher.opener(open(payload, "rb"), name)  # noqa: SIM115 - closed with the bundle
         try:
-            archive = zipfile.ZipFile(payload)
+            archive = zipfile.ZipFile(reader)
         except (zipfile.BadZipFile, OSError):
+            reader.close()
             raise BundleError(
                 _("数据包 {name} 的内容格式不正确，拒收。").format(name=name)
             ) from None
@@ -471,6 +484,7 @@ def open_bundle(path: Path, identities: list[str], workdir: Path | None = None) 
             manifest_bytes, signature, manifest = _check_structure(archive, name)
         except BaseException:
             archive.close()
+            reader.close()
             raise
     except BaseException:
         tmpdir.cleanup()
