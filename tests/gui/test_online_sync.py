@@ -30,6 +30,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.sync import online_state as st
 from desktop.ui.sync.exchange_lock import exchange_turn
 from desktop.ui.sync.hooks import open_online_tab
+from desktop.ui.sync.online_settings import load_settings
 from desktop.ui.sync.online_syncer import OnlineSyncer
 from desktop.ui.sync.retry_schedule import RetrySchedule
 from desktop.ui.sync.window import SyncWindow
@@ -91,6 +92,7 @@ class App:
         self.syncer = OnlineSyncer(self.ctx, schedule=schedule, settle_s=settle_s, backoff=0.01)
         self.window = SyncWindow(self.ctx, syncer=self.syncer)
         self.panel = self.window.online
+        self.window.tabs.setCurrentWidget(self.panel)
         qtbot.addWidget(self.window)
         self.window.show()
         self.window.load()
@@ -397,5 +399,43 @@ def test_usb_and_online_exchanges_take_turns(
                 assert not panel.safe_label.isVisible()
                 assert not (stick / "Doorstep").exists()  # nothing was written
             assert app.sync_now().outcome == st.SYNCED  # its turn again
+        finally:
+            db.close()
+
+
+def test_a_malformed_address_is_refused_and_not_kept(tmp_path: Path, make_app: Any) -> None:
+    db = open_database(tmp_path / "h.db")
+    try:
+        app = make_app(db)
+        app.set_server("县里:8700", auto=True)
+        assert app.panel.address_error.isVisible()
+        assert "应以 http:// 或 https:// 开头" in app.panel.address_error.text()
+        assert app.syncer.state.server == "" and not app.syncer.is_running()
+        assert "还没有设置县服务器地址" in app.sentence()
+        assert load_settings(db).server == ""  # nothing saved
+    finally:
+        db.close()
+
+
+def test_a_laptop_not_yet_enrolled_says_so_then_syncs_once_enrolled(
+    county: Path, tmp_path: Path, make_app: Any
+) -> None:
+    with serving(create_app(county)) as url:
+        db = open_database(tmp_path / "i.db")
+        try:
+            app = make_app(db)
+            finished: list[Any] = []
+            app.syncer.finished.connect(finished.append)
+            app.set_server(url, auto=True)
+            app.qtbot.waitUntil(lambda: len(finished) == 1, timeout=10000)
+            assert finished[0].outcome == st.NOT_ENROLLED
+            assert "本机还没有登记到县里" in app.sentence()
+            assert app.syncer.schedule.failures == 0  # nothing to retry until it is enrolled
+            code = (county / "enroll-code").read_text().strip()
+            enroll_online(db, url, "王五", [VILLAGE], code)
+            app.window.enrollment.load()  # what the 本机登记 tab does after installing
+            app.qtbot.waitUntil(lambda: len(finished) == 2, timeout=10000)
+            assert finished[1].outcome == st.SYNCED, finished[1].message
+            assert app.sentence().startswith("已同步")
         finally:
             db.close()

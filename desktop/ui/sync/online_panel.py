@@ -62,6 +62,12 @@ class OnlinePanel(QWidget):
         self.auto_box.setChecked(True)
         self.auto_box.toggled.connect(lambda _on: self.save())
         address_layout.addWidget(self.auto_box)
+        self.address_error = QLabel()
+        self.address_error.setObjectName("server_address_error")
+        self.address_error.setStyleSheet("color: #c62828;")
+        self.address_error.setWordWrap(True)
+        self.address_error.hide()
+        address_layout.addWidget(self.address_error)
         layout.addWidget(address)
 
         box = QGroupBox(_("在线同步状态"))
@@ -113,12 +119,18 @@ class OnlinePanel(QWidget):
         syncer.state_changed.connect(self.show_state)
         syncer.progressed.connect(self.show_progress)
         syncer.finished.connect(self.show_report)
+        syncer.settings_failed.connect(self._address_refused)
         self._address_shown = False
         self.show_state(syncer.state)
 
     # ------------------------------------------------------------------ actions
     def save(self) -> None:
+        self.address_error.hide()
         self.syncer.save_settings(self.server_edit.text(), self.auto_box.isChecked())
+
+    def _address_refused(self, message: str) -> None:
+        self.address_error.setText(message)
+        self.address_error.show()
 
     # ------------------------------------------------------------------ showing
     def show_state(self, state: st.OnlineState) -> None:

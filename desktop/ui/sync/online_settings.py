@@ -8,10 +8,13 @@ record an attempt that failed half-way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from desktop.core.database import Database
+from desktop.core.i18n import _
 from desktop.core.queries.status import pending_change_count
+from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
 from desktop.sync.exchange import get_setting, put_setting
 
@@ -43,7 +46,12 @@ def load_settings(db: Database) -> OnlineSettings:
 
 
 def save_settings(db: Database, settings: OnlineSettings) -> OnlineSettings:
+    """Keep the address (empty turns online sync off); a malformed one is refused unsaved."""
     cleaned = OnlineSettings(settings.server.strip().rstrip("/"), settings.auto)
+    if cleaned.server and not re.fullmatch(r"https?://[^\s/]+(:\d+)?(/\S*)?", cleaned.server):
+        raise ServiceError(
+            _("服务器地址应以 http:// 或 https:// 开头：{url}").format(url=cleaned.server)
+        )
     with db.write_connection() as conn:
         put_setting(conn, SERVER_KEY, {"url": cleaned.server, "auto": cleaned.auto})
     return cleaned

@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop.core.database import Database
 from desktop.core.i18n import _
 from desktop.core.queries.status import pending_change_count
+from desktop.core.services.errors import ServiceError
 from desktop.sync.client import OnlineReport, sync_online
 from desktop.ui.context import AppContext
 from desktop.ui.sync import online_state as st
@@ -41,6 +42,7 @@ from desktop.ui.tasks import describe_error
 log = logging.getLogger(__name__)
 
 BUSY_RETRY_S = 30.0
+STARTUP_DELAY_S = 3.0  # let the main window load its list before the first sync
 PROGRESS_INTERVAL_S = 0.05
 
 
@@ -81,6 +83,7 @@ class OnlineSyncer(QObject):
     progressed = Signal(str, int, int)  # step, done, total
     finished = Signal(object)  # Attempt, after every attempt
     imported = Signal()  # the county's changes were applied: views reload
+    settings_failed = Signal(str)  # the address was not saved, and why
     _done = Signal(object)  # Attempt, from the sync thread
     _step = Signal(str, int, int)
 
@@ -92,9 +95,11 @@ class OnlineSyncer(QObject):
         settle_s: float = SETTLE_S,
         retries: int = 2,
         backoff: float = 0.5,
+        startup_delay_s: float = STARTUP_DELAY_S,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.startup_delay_s = startup_delay_s
         self.schedule = schedule or RetrySchedule()
         self.retries, self.backoff = retries, backoff
         self.state = st.OnlineState()
@@ -127,6 +132,8 @@ class OnlineSyncer(QObject):
     def _on_figures(self, figures: OnlineFigures) -> None:
         first = not self.loaded
         self.loaded = True
+        # enrolled since the last attempt said it was not: no reason to wait for the period
+        now_enrolled = figures.enrolled and self.state.outcome == st.NOT_ENROLLED
         self._set(
             server=figures.settings.server,
             auto=figures.settings.auto,
@@ -134,8 +141,10 @@ class OnlineSyncer(QObject):
             pending=figures.pending,
             enrolled=figures.enrolled,
         )
-        if first and self.state.auto and self.state.server:
-            self._plan(0.0)
+        if now_enrolled:
+            self._set(outcome=st.NEVER, message="")
+        if (first or now_enrolled) and self.state.auto and self.state.server:
+            self._plan(self.startup_delay_s if first else 0.0)
 
     def save_settings(self, server: str, auto: bool) -> None:
         db = self.ctx.db
@@ -152,7 +161,7 @@ class OnlineSyncer(QObject):
         self.ctx.runner.submit(
             lambda: save_settings(db, OnlineSettings(server, auto)),
             saved,
-            lambda exc: self._set(outcome=st.REFUSED, message=describe_error(exc)),
+            lambda exc: self.settings_failed.emit(describe_error(exc)),
         )
 
     # ------------------------------------------------------------------ scheduling
@@ -237,6 +246,8 @@ class OnlineSyncer(QObject):
     def _work(self, db: Database, server: str, cancel: threading.Event) -> None:
         try:
             attempt = self._attempt(db, server, cancel)
+        except ServiceError as exc:  # a sentence for the cadre (e.g. the address is wrong)
+            attempt = Attempt(st.REFUSED, str(exc), None, None, -1)
         except BaseException as exc:  # reported on screen, never lost in a thread
             log.exception("online sync failed")
             attempt = Attempt(st.REFUSED, describe_error(exc), None, None, -1)

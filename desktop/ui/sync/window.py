@@ -61,6 +61,7 @@ class SyncWindow(QDialog):
         self.conflicts.counted.connect(self._show_conflict_count)
         self.conflicts.resolved.connect(lambda _id: self._after_write())
         self.enrollment.changed.connect(lambda _state: self.exchange.load_status())
+        self.enrollment.changed.connect(lambda _state: syncer.load())  # enrolled: sync now
         syncer.finished.connect(lambda _attempt: self._after_online())
 
     def load(self) -> None:
