@@ -199,6 +199,7 @@ def test_enroll_by_stick_with_a_real_county_and_resume(
     finish_work(qtbot, wizard, WORK)
     requests = list((stick / "Doorstep" / "enroll").glob("*.request.json"))
     assert len(requests) == 1
+    assert requests[0].stat().st_mode & 0o044  # public keys only: the county's account reads it
     wizard.next()
     assert wizard.currentId() == CERTIFICATE
     assert load_setup(root / "doorstep.db").stage == "requested"  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ that ``setup_state`` can describe, which is what makes the wizard resumable.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,7 @@ def write_request(db: Database, state: SetupState) -> Path:
     target = folder / f"{db.device_id}.request.json"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        keyring.write_private(target, json.dumps(request, ensure_ascii=False, indent=2) + "\n")
+        write_public(target, json.dumps(request, ensure_ascii=False, indent=2) + "\n")
     except OSError as exc:
         raise FirstRunError(
             _("无法把登记申请写到 {path}（{error}），U 盘可能写保护或已满。").format(
@@ -76,6 +77,17 @@ def write_request(db: Database, state: SetupState) -> Path:
     state.stage = "requested"
     save_setup(state)
     return target
+
+
+def write_public(path: Path, content: str) -> None:
+    """Write a file meant for others (the request holds only public keys) whole or not at all:
+    a stick pulled out mid-way leaves no half request for the county to stumble on."""
+    temporary = path.with_name(f".{path.name}.part")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
 
 
 def find_certificate(db: Database, stick: Path) -> Path | None:
