@@ -29,7 +29,14 @@ class IntegrityReport:
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return "; ".join(self.problems[:3])
+        """The first findings in one line (SQLite's "*** in database main ***" heading dropped)."""
+        lines = [
+            line.strip()
+            for problem in self.problems
+            for line in problem.splitlines()
+            if line.strip() and not line.startswith("***")
+        ]
+        return "；".join(lines[:2])
 
 
 def check_database(path: Path, key: bytes | None = None, full: bool = False) -> IntegrityReport:
