@@ -3,7 +3,10 @@ and what cannot be restored says why and changes nothing. Plain and encrypted da
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -270,3 +273,34 @@ def test_plain_backup_over_an_encrypted_database_sets_its_key_file_aside(
     with open_database(db_path) as db:
         assert not db.encrypted
     assert household_count(db_path) == 12
+
+
+def run_cli(*args: str, passphrase: str = PASSPHRASE) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOORSTEP_PASSPHRASE": passphrase}
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_encrypted_database_on_the_command_line(encrypted_path: Path, tmp_path: Path) -> None:
+    """Backup and restore with DOORSTEP_PASSPHRASE; a damaged encrypted database is refused
+    before the command runs, with the sentence naming doorstep restore."""
+    stick = tmp_path / "stick"
+    made = run_cli("backup", "--db", str(encrypted_path), "-o", str(stick), "--json")
+    assert made.returncode == 0, made.stderr
+    backup = Path(json.loads(made.stdout)["path"])
+    assert run_cli("villages", "--db", str(encrypted_path)).returncode == 0
+    damage_page(encrypted_path, 3)
+    refused = run_cli("villages", "--db", str(encrypted_path))
+    assert refused.returncode == 1
+    assert "已损坏" in refused.stderr and "doorstep restore" in refused.stderr
+    restored = run_cli("restore", "--db", str(encrypted_path), str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert run_cli("villages", "--db", str(encrypted_path)).returncode == 0
+    wrong = run_cli("villages", "--db", str(encrypted_path), passphrase="不对的密码")
+    assert wrong.returncode == 1 and "密码不对" in wrong.stderr
