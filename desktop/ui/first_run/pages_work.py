@@ -159,6 +159,7 @@ class WorkPage(TaskPage):
         second request for the same laptop)."""
         self.retry.hide()
         self.intro.hide()  # it said what was being done; the status now says what was done
+        self.setSubTitle(_("已完成。"))
         super().succeed(text)
         self.wiz.button(QWizard.WizardButton.BackButton).setEnabled(False)
 
