@@ -45,7 +45,7 @@ class FirstRunWizard(QWizard):
         path: Path,
         demo_path: Path,
         parent: QWidget | None = None,
-        demo_households: int = DEMO_HOUSEHOLDS,
+        demo_households: int | None = None,
         demo_seed: int = DEMO_SEED,
     ) -> None:
         super().__init__(parent)
@@ -53,7 +53,7 @@ class FirstRunWizard(QWizard):
         self.runner = runner
         self.path = path
         self.demo_path = demo_path
-        self.demo_households = demo_households
+        self.demo_households = demo_households or DEMO_HOUSEHOLDS
         self.demo_seed = demo_seed
         self.db: Database | None = None
         self.enroll_code = ""
