@@ -107,14 +107,6 @@ def enroll_station(county: County, request: Any, villages: list[str]) -> dict[st
     return signed
 
 
-def revocation_document(county: County) -> dict[str, Any]:
-    """The county-signed revocation list as a document a station can check offline."""
-    document = getattr(county, "revocation_document", None)
-    if document is not None:  # the county store keeps it
-        return dict(document())
-    return dict(keyring.read_json_file(county.revocations_path))
-
-
 def serves(station: dict[str, Any], device_cert: dict[str, Any]) -> bool:
     """A station relays for the laptops that work in at least one of its villages."""
     return bool(set(station.get("villages", [])) & set(device_cert.get("villages", [])))
@@ -207,7 +199,7 @@ def _router(service: CountyService) -> APIRouter:
         """The certificates of the laptops in the station's villages and the revocation list."""
         station = _station(request)
         certificates = [c for c in county.devices() if serves(station, c)]
-        revocations = revocation_document(county)
+        revocations = county.revocation_document()
         return Directory(
             county_signing_key=county.signing_public,
             certificates=certificates,
@@ -233,9 +225,8 @@ def _router(service: CountyService) -> APIRouter:
         cert = county.certificate(device_id) if ID.fullmatch(device_id) else None
         if cert is None or device_id in county.revoked() or not serves(station, cert):
             raise HTTPException(403, _("本站不能代收这台设备的数据包。"))
-        cursor = next(
-            (int(d["cursor"]) for d in service.devices() if d["device_id"] == device_id), 0
-        )
+        state = county.device_state(device_id) or {}
+        cursor = int(state.get("cursor") or 0)  # what the laptop last told the county it holds
         folder = Path(tempfile.mkdtemp(prefix="station-", dir=service.scratch()))
         try:
             bundle = service.down(device_id, folder, cursor, None)

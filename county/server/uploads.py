@@ -21,15 +21,22 @@ after a crash during the apply) gives the same answer and applies nothing twice.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
 import re
 import shutil
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: one server process, so a lock per process is enough
+    fcntl = None  # type: ignore[assignment]
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -70,7 +77,6 @@ def install(app: FastAPI, service: CountyService) -> None:
 
 def _router(service: CountyService) -> APIRouter:
     root = service.county.work_dir / "uploads"
-    locks: dict[str, asyncio.Lock] = {}
     router = APIRouter(prefix="/uploads", tags=["数据包"])
     problems: dict[int | str, dict[str, Any]] = {
         401: {"model": schemas.Problem, "description": "请求没有签名或已过时"},
@@ -156,8 +162,12 @@ def _router(service: CountyService) -> APIRouter:
     ) -> Any:
         """The bytes from ``offset`` on; whatever arrives before a break is kept."""
         where, meta = owned(request, upload_id)
-        lock = locks.setdefault(upload_id, asyncio.Lock())
-        async with lock:
+        with _exclusive(where, wait=False) as ours:
+            if not ours:
+                return JSONResponse(
+                    {"detail": _("这个上传的另一段正在接收，请稍后查询偏移量再继续。")},
+                    status_code=409,
+                )
             current = state(upload_id, where, meta)
             if current.complete or offset != current.offset:
                 return JSONResponse(
@@ -194,17 +204,8 @@ def _router(service: CountyService) -> APIRouter:
     )
     async def complete(request: Request, response: Response, upload_id: str) -> Any:
         """Check the whole file's SHA-256, then apply it as ``POST /bundles`` does."""
-        where, meta = owned(request, upload_id)
-        lock = locks.setdefault(upload_id, asyncio.Lock())
-        async with lock:
-            meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
-            if meta.get("result") is None:
-                meta["result"] = await run_in_threadpool(_verify_and_apply, service, where, meta)
-                tmp = where / "meta.part"
-                tmp.write_text(json.dumps(meta), encoding="utf-8")
-                tmp.replace(where / "meta.json")
-                (where / meta["name"]).unlink(missing_ok=True)
-        result = dict(meta["result"])
+        where, _meta = owned(request, upload_id)
+        result = dict(await run_in_threadpool(_complete, service, where))
         status = int(result.pop("http_status"))
         if status >= 400:
             raise HTTPException(status, result["detail"])
@@ -212,6 +213,47 @@ def _router(service: CountyService) -> APIRouter:
         return result
 
     return router
+
+
+def _complete(service: CountyService, where: Path) -> dict[str, Any]:
+    """Apply once, record the answer; a second call (or one waiting for the first) reads it."""
+    with _exclusive(where, wait=True):
+        meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("result") is None:
+            meta["result"] = _verify_and_apply(service, where, meta)
+            tmp = where / "meta.part"
+            tmp.write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(tmp, where / "meta.json")
+            (where / meta["name"]).unlink(missing_ok=True)
+        return dict(meta["result"])
+
+
+_LOCAL_LOCKS: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def _exclusive(where: Path, wait: bool) -> Iterator[bool]:
+    """One request at a time per upload, across server processes (``serve --workers``): an
+    advisory lock on a file in the upload's folder. Yields False when busy and not waiting."""
+    if fcntl is None:
+        lock = _LOCAL_LOCKS.setdefault(str(where), threading.Lock())
+        got = lock.acquire(blocking=wait)
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
+        return
+    fd = os.open(where / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _verify_and_apply(service: CountyService, where: Path, meta: dict[str, Any]) -> dict[str, Any]:

@@ -121,7 +121,18 @@ def enroll_station(
         conn.close()
     if response.status_code != 200:
         raise RelayError(detail(response))
-    return station.accept(response.json(), conn.server)
+    cert = station.accept(response.json(), conn.server)
+    # the device list now, while online: the first stick may well come on an offline day
+    conn = _station_connection(station, server)
+    try:
+        listed = conn.request("GET", "/stations/devices", signed=True)
+        if listed.status_code == 200:
+            station.save_directory(listed.json(), str(cert["county_signing_key"]))
+    except (OnlineSyncError, StationError):
+        pass  # the first online visit fetches it
+    finally:
+        conn.close()
+    return cert
 
 
 # --------------------------------------------------------------------------------- relay
@@ -162,12 +173,8 @@ def relay_stick(
     return report
 
 
-def _connect(
-    station: Station, server: str | None, county_key: str, report: RelayReport
-) -> Connection | None:
-    if not server:
-        report.offline_reason = _("没有指定县服务器地址。")
-        return None
+def _station_connection(station: Station, server: str) -> Connection:
+    """A connection whose requests are signed as this station."""
     station_id, signing = station.keys()
     conn = Connection(server, RETRIES, BACKOFF)
     principal = f"station:{station_id}"
@@ -176,6 +183,16 @@ def _connect(
         return sign_request(signing, principal, method, path, query, now)
 
     conn.signer = sign
+    return conn
+
+
+def _connect(
+    station: Station, server: str | None, county_key: str, report: RelayReport
+) -> Connection | None:
+    if not server:
+        report.offline_reason = _("没有指定县服务器地址。")
+        return None
+    conn = _station_connection(station, server)
     try:
         health = conn.request("GET", "/health")
         if health.status_code != 200:

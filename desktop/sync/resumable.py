@@ -71,7 +71,9 @@ def upload_in_pieces(
                     ) from None
                 _pause(conn, breaks)
                 answer = conn.request("GET", upload, signed=True)  # retries until it answers
-            if answer.status_code in (200, 409):
+            if answer.status_code == 409 and "offset" not in answer.json():
+                _pause(conn, 1)  # another piece of this upload is still arriving
+            elif answer.status_code in (200, 409):
                 held = int(answer.json().get("offset", offset))
                 breaks = 0 if held > offset else breaks
                 offset = held
