@@ -3,20 +3,22 @@ nothing lost) when the disk is full or the database is damaged. Real files, real
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
 import json
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
+from desktop.cli import main
 from desktop.core.backup import (
     BackupError,
     check_backup,
@@ -29,6 +31,7 @@ from desktop.core.backup import (
 )
 from desktop.core.backup.manifest import PAYLOAD_NAME
 from desktop.core.backup.take import backup_if_due
+from desktop.core.crypto import session
 from desktop.core.database import open_database
 from desktop.core.migrate import HEAD_REVISION
 from desktop.core.services.households import create_household
@@ -39,6 +42,12 @@ from tests.unit.backup_samples import (
     household_count,
     make_plain,
 )
+
+
+class CliResult(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 @pytest.fixture(scope="module")
@@ -250,15 +259,15 @@ def test_damaged_database_is_not_backed_up(db_path: Path, folder: Path) -> None:
     assert [entry.path for entry in list_backups(folder)] == [good.path]
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOORSTEP_BACKUP_DIR": os.environ.get("DOORSTEP_BACKUP_DIR", "")}
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+def run_cli(*args: str) -> CliResult:
+    """The ``doorstep`` command in this process (the same code as the installed entry point)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        session.set_passphrase_source(None)  # the command installs one; leave none behind
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def test_commands_refuse_a_damaged_database_naming_restore(db_path: Path) -> None:
@@ -313,3 +322,15 @@ def test_payload_damage_is_found_when_reading_back(db_path: Path, folder: Path) 
         handle.write(b"\x00" * 16)
     with pytest.raises(BackupError, match="已损坏"):
         check_backup(result.path)
+
+
+def test_a_cancelled_backup_leaves_no_file(db_path: Path, folder: Path) -> None:
+    seen: list[str] = []
+
+    def progress(_done: int, _total: int, text: str) -> None:
+        seen.append(text)
+
+    with open_database(db_path) as db, pytest.raises(BackupError, match="已取消"):
+        take_backup(db, folder, progress=progress, cancel=lambda: "正在加密写入备份…" in seen)
+    assert list(folder.iterdir()) == []
+    assert not list(db_path.parent.glob("*.backup-snapshot*"))

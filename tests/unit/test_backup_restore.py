@@ -3,15 +3,17 @@ and what cannot be restored says why and changes nothing. Plain and encrypted da
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
+from desktop.cli import main
 from desktop.core.backup import (
     BackupError,
     OtherDevice,
@@ -24,6 +26,7 @@ from desktop.core.backup import (
 )
 from desktop.core.backup import restore as restore_module
 from desktop.core.backup.manifest import MANIFEST_NAME
+from desktop.core.crypto import session
 from desktop.core.crypto.keys import WrongPassphrase, key_file_path
 from desktop.core.database import Database, open_database
 from desktop.core.services.households import create_household
@@ -37,6 +40,12 @@ from tests.unit.backup_samples import (
     make_encrypted,
     make_plain,
 )
+
+
+class CliResult(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 @pytest.fixture(scope="module")
@@ -275,32 +284,35 @@ def test_plain_backup_over_an_encrypted_database_sets_its_key_file_aside(
     assert household_count(db_path) == 12
 
 
-def run_cli(*args: str, passphrase: str = PASSPHRASE) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOORSTEP_PASSPHRASE": passphrase}
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str, passphrase: str = PASSPHRASE) -> CliResult:
+    """The ``doorstep`` command in this process, as a script runs it (DOORSTEP_PASSPHRASE set,
+    no terminal to ask)."""
+    monkeypatch.setenv("DOORSTEP_PASSPHRASE", passphrase)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        session.set_passphrase_source(None)  # the command installs one; leave none behind
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
-def test_encrypted_database_on_the_command_line(encrypted_path: Path, tmp_path: Path) -> None:
+def test_encrypted_database_on_the_command_line(
+    encrypted_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Backup and restore with DOORSTEP_PASSPHRASE; a damaged encrypted database is refused
     before the command runs, with the sentence naming doorstep restore."""
     stick = tmp_path / "stick"
-    made = run_cli("backup", "--db", str(encrypted_path), "-o", str(stick), "--json")
+    made = run_cli(monkeypatch, "backup", "--db", str(encrypted_path), "-o", str(stick), "--json")
     assert made.returncode == 0, made.stderr
     backup = Path(json.loads(made.stdout)["path"])
-    assert run_cli("villages", "--db", str(encrypted_path)).returncode == 0
     damage_page(encrypted_path, 3)
-    refused = run_cli("villages", "--db", str(encrypted_path))
+    refused = run_cli(monkeypatch, "villages", "--db", str(encrypted_path))
     assert refused.returncode == 1
     assert "已损坏" in refused.stderr and "doorstep restore" in refused.stderr
-    restored = run_cli("restore", "--db", str(encrypted_path), str(backup))
+    restored = run_cli(monkeypatch, "restore", "--db", str(encrypted_path), str(backup))
     assert restored.returncode == 0, restored.stderr
-    assert run_cli("villages", "--db", str(encrypted_path)).returncode == 0
-    wrong = run_cli("villages", "--db", str(encrypted_path), passphrase="不对的密码")
+    with open_encrypted(encrypted_path) as db:
+        assert db.device_id and check_database(encrypted_path, db.data_key, full=True).ok
+    wrong = run_cli(monkeypatch, "villages", "--db", str(encrypted_path), passphrase="不对的密码")
     assert wrong.returncode == 1 and "密码不对" in wrong.stderr

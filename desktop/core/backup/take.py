@@ -68,6 +68,8 @@ class _Steps:
         done = [0]
 
         def advance(count: int) -> None:
+            if self.cancel is not None and self.cancel():
+                raise BackupError(_("备份已取消，没有写入任何文件。"))
             done[0] += count
             if self.progress is not None:
                 share = min(done[0] / max(total, 1), 1.0)
