@@ -77,7 +77,7 @@ class Database:
             raise DatabaseError(_("找不到数据库文件 {path}。").format(path=path))
         if path.is_dir():
             raise DatabaseError(_("{path} 是一个文件夹，不是数据库文件。").format(path=path))
-        key = _unlock_key(path, passphrase, key, kdf)
+        key, passphrase = _unlock_key(path, passphrase, key)
         check_file(path, encrypted=key is not None)
         had_data = path.exists() and path.stat().st_size > 0
         try:
@@ -205,9 +205,10 @@ def open_database(
 
 
 def _unlock_key(
-    path: Path, passphrase: str | None, key: bytes | None, kdf: keys.KdfParams
-) -> bytes | None:
-    """The data key the file at ``path`` is (or will be) encrypted with, None for a plain file.
+    path: Path, passphrase: str | None, key: bytes | None
+) -> tuple[bytes | None, str | None]:
+    """The data key the file at ``path`` is (or will be) encrypted with (None for a plain file),
+    and the passphrase it was given or asked for.
 
     Reads only: the key file and the first bytes of the database. A wrong passphrase raises
     before anything on disk is created or changed."""
@@ -225,7 +226,7 @@ def _unlock_key(
             check_file(path, encrypted=True)
             probe = connect_raw(path, key)  # proves the key before the engine opens anything
             probe.close()
-        return key
+        return key, passphrase
     if exists:
         if not has_plain_header(path):
             raise DatabaseError(
@@ -237,13 +238,13 @@ def _unlock_key(
             raise DatabaseError(
                 _("数据库 {path} 没有加密；请先用“doorstep encrypt”给它加密。").format(path=path)
             )
-        return None
+        return None, None
     if key is None and passphrase is None:
         passphrase = session.ask_passphrase(path, "create")
     if key is None and passphrase is not None:
         keys.check_new_passphrase(passphrase)
         key = keys.new_data_key()
-    return key
+    return key, passphrase
 
 
 def _new_passphrase(passphrase: str | None) -> str:

@@ -5,7 +5,9 @@ identity (opens the county's down-bundles). They live in ``<database>.keys.json`
 database, mode 0600, and NOT in the database: the database is copied around (migration backups,
 support copies, the demo), and a copy of the data must not carry the power to sign as this
 laptop. Losing the key file means re-enrolling, never losing data. The certificate is public and
-lives in the ``setting`` table.
+lives in the ``setting`` table. Beside an encrypted database the key file is sealed with the
+database's data key (desktop.core.crypto.files): a lost laptop must not sign as this device, nor
+open the county's bundles waiting in its inbox. A clear file found there is sealed on first use.
 
 Enrollment certificates, requests and revocation lists are small JSON documents signed in
 minisign format over their canonical JSON (sorted keys, no spaces, UTF-8) without the
@@ -24,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from desktop.core.crypto.files import FileCipher, is_sealed_head
 from desktop.core.database import Database
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
@@ -60,13 +63,14 @@ def keys_path(db: Database) -> Path:
     return db.path.with_name(db.path.name + KEYS_SUFFIX)
 
 
-def write_private(path: Path, content: str) -> None:
+def write_private(path: Path, content: str | bytes) -> None:
     """Write a secret atomically, readable by its owner only."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(content)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -81,13 +85,20 @@ def device_keys(db: Database, create: bool = True) -> DeviceKeys:
     device_id = db.device_id
     if path.exists():
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(_read_keys(db, path))
             keys = DeviceKeys(
                 str(data["device_id"]),
                 minisign.SigningKey.from_dict(data["signing"]),
                 str(agecrypt.parse_identity(data["age_identity"])),
             )
-        except (ValueError, KeyError, TypeError, minisign.MinisignError, agecrypt.AgeError):
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            OSError,  # a sealed file that does not open with this database's key
+            minisign.MinisignError,
+            agecrypt.AgeError,
+        ):
             raise EnrollmentError(
                 _("密钥文件 {path} 已损坏，请从备份恢复或重新登记本机。").format(path=path)
             ) from None
@@ -105,8 +116,28 @@ def device_keys(db: Database, create: bool = True) -> DeviceKeys:
         "signing": keys.signing.to_dict(),
         "age_identity": keys.age_identity,
     }
-    write_private(path, json.dumps(content, indent=2) + "\n")
+    _write_keys(db, path, json.dumps(content, indent=2) + "\n")
     return keys
+
+
+def _read_keys(db: Database, path: Path) -> str:
+    """The key file's JSON text, opening it with the data key when it is sealed."""
+    raw = path.read_bytes()
+    if is_sealed_head(raw):
+        if db.data_key is None:
+            raise ValueError("sealed key file beside a plain database")
+        return FileCipher(db.data_key).open_bytes(raw, path.name).decode("utf-8")
+    text = raw.decode("utf-8")
+    if db.data_key is not None:
+        _write_keys(db, path, text)  # a clear file beside an encrypted database: seal it now
+    return text
+
+
+def _write_keys(db: Database, path: Path, text: str) -> None:
+    if db.data_key is None:
+        write_private(path, text)
+    else:
+        write_private(path, FileCipher(db.data_key).seal_bytes(text.encode("utf-8")))
 
 
 # --------------------------------------------------------------------------------- documents

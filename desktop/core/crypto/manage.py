@@ -66,9 +66,11 @@ def encrypt_existing(
 ) -> EncryptResult:
     """Encrypt the plain database at ``path`` and its photos, in place.
 
-    Run it with the app closed. Safe to run again after an interruption: it finishes what was
-    left (the swap, or photos not yet sealed) and never loses the plain data before the
-    encrypted copy has been checked."""
+    Run it with the app closed, and with no ``Database`` on this file open in this process
+    (SQLite's locks do not reach across the two SQLite libraries a process holds, sqlite3's and
+    SQLCipher's; another process's save is detected). Safe to run again after an interruption:
+    it finishes what was left (the swap, or photos not yet sealed) and never loses the plain
+    data before the encrypted copy has been checked."""
     from desktop.core.photos import PhotoStore, store_dir
 
     path = Path(path).expanduser()
@@ -108,7 +110,7 @@ def _export(source: Path, target: Path, data_key: bytes) -> None:
     for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
         leftover.unlink(missing_ok=True)
     module = cipher_module()
-    conn = module.connect(str(source), isolation_level=None)
+    conn = module.connect(str(source), isolation_level=None, timeout=2.0)
     try:
         busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy and busy[0]:
@@ -132,6 +134,10 @@ def _export(source: Path, target: Path, data_key: bytes) -> None:
             conn.execute("DETACH DATABASE encrypted")
     except module.Error as exc:
         target.unlink(missing_ok=True)
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseError(
+                _("数据库 {path} 正被入户通使用，请先关闭程序再加密。").format(path=source)
+            ) from exc
         raise DatabaseError(
             _("无法加密数据库 {path}：{error}").format(path=source, error=exc)
         ) from exc
