@@ -20,6 +20,7 @@ from desktop import cli
 from desktop.core.database import Database
 from desktop.sync import keys as keyring
 from desktop.sync.client import device_signer
+from desktop.sync.exchange import export_bundles
 from desktop.sync.relay import RelayError, enroll_station, relay_stick
 from desktop.sync.request_auth import sign_request
 from desktop.sync.station import Station, StationError
@@ -45,6 +46,7 @@ def station(net: Network, county_url: str, tmp_path: Path) -> Path:  # noqa: F81
     state = tmp_path / "relay"
     cert = enroll_station(state, county_url, "红岩镇", [VILLAGE], enroll_code(net))
     assert cert["role"] == "township-relay" and cert["villages"] == [VILLAGE]
+    assert (state / "directory.json").is_file()  # fetched at once: the next visit may be offline
     return state
 
 
@@ -249,7 +251,9 @@ def test_offline_first_visit_and_damaged_state_are_clear(
     stick = tmp_path / "stick"
     stick.mkdir()
     sync_stick(a, stick)
-    # no device list yet and no county: nothing can be checked, so nothing is taken
+    # no device list (enrolling fetched one; say it was lost) and no county: nothing can be
+    # checked, so nothing is taken
+    (station / "directory.json").unlink()
     report = relay_stick(stick, dead_url(), station)
     assert "还没有县里的设备名单" in report.refused[0].message
     assert len(list((stick / "Doorstep" / "outbox").glob("*.dsb"))) == 1
@@ -342,3 +346,32 @@ def test_the_relay_command_enrolls_on_first_use_and_relays(
     out = capsys.readouterr().out
     assert code == 0 and "已在县里登记" in out and "已转交县里 1 个数据包" in out, out
     assert "可以拔出 U 盘" in out
+
+
+def test_bundles_made_before_detached_signatures_still_travel(
+    net: Network,  # noqa: F811
+    county_url: str,
+    station: Path,
+    tmp_path: Path,
+) -> None:
+    a, b = net.laptops["A"], net.laptops["B"]
+    # the county never needed the detached signature: an old bundle without one applies
+    seed_households(b, 1, start=4)
+    old = export_bundles(b).new_bundle
+    assert old is not None
+    Path(f"{old.path}.minisig").unlink()
+    applied = httpx.post(
+        f"{county_url}/bundles", params={"name": old.path.name}, content=old.path.read_bytes()
+    )
+    assert applied.status_code == 200 and applied.json()["status"] == "applied"
+    # a laptop's outbox from before the change is signed on its next stick exchange
+    seed_households(a, 1)
+    unsigned = export_bundles(a).new_bundle
+    assert unsigned is not None
+    Path(f"{unsigned.path}.minisig").unlink()
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    sync_stick(a, stick)
+    assert (stick / "Doorstep" / "outbox" / f"{unsigned.path.name}.minisig").is_file()
+    report = relay_stick(stick, county_url, station)
+    assert [i.name for i in report.forwarded] == [unsigned.path.name], report.summary()
