@@ -10,17 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QMessageBox
 
 from desktop.core.backup import check_database, list_backups, recover, restore_backup, store
 from desktop.core.backup.snapshot import read_device_id
 from desktop.core.crypto import keys
+from desktop.core.i18n import _
 from desktop.ui.backup.window import BackupWindow
 from desktop.ui.tasks import TaskRunner
 
 
 def recover_interrupted_restore(path: Path) -> str | None:
-    """Finish or undo a restore a crash interrupted, before anything opens the database."""
-    return recover(path)
+    """Finish or undo a restore a crash interrupted, before anything opens the database; the
+    cadre is told which of the two happened."""
+    note = recover(path)
+    if note:
+        QMessageBox.information(None, _("备份与恢复"), note)
+    return note
 
 
 def offer_restore_when_damaged(path: Path, runner: TaskRunner, folder: Path | None = None) -> bool:
