@@ -314,7 +314,7 @@ def test_cancel_and_quit_during_a_sync_lose_nothing(
             assert county_changes(county) == before + pending  # exactly once
 
             # quitting the main window mid-sync: the sync thread is stopped and waited for
-            window = MainWindow(app.ctx)
+            window: Any = MainWindow(app.ctx)  # the sync hook adds its attributes
             qtbot.addWidget(window)
             window.show()
             window.start()
@@ -343,7 +343,7 @@ def test_main_window_status_bar_and_menu(county: Path, tmp_path: Path, qtbot: An
         runner = TaskRunner()
         ctx = AppContext(db, runner)
         try:
-            window = MainWindow(ctx)
+            window: Any = MainWindow(ctx)  # the sync hook adds its attributes
             qtbot.addWidget(window)
             window.show()
             window.start()
