@@ -46,6 +46,7 @@ from desktop.core.models import SYNCED
 from desktop.core.search import bulk as bulk_index
 from desktop.core.services.errors import ServiceError
 from desktop.core.services.uow import UnitOfWork
+from desktop.sync import merge_rows
 from desktop.sync.values import BadValue, field_value, row_values
 
 ENTRY_COLUMNS = (
@@ -180,10 +181,16 @@ def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> Merg
         if e["household_id"]:
             result.households.add(e["household_id"])
     merger = _RowMerger(uow, cur, result)
+    merge_rows.register(cur)
+    tables: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for (table, row_id), group in by_row.items():
+        tables[table][row_id] = group
     for table in SYNCED:  # parents before children, as the models are listed
-        keys = [k for k in by_row if k[0] == table]
-        if keys:
-            merger.merge_table(table, {k[1]: by_row[k] for k in keys}, pending)
+        groups = tables.get(table)
+        if groups:
+            groups = merger.insert_new(table, groups, pending)
+        if groups:
+            merger.merge_table(table, groups, pending)
     _retry_pending(merger, cur, pending)
     merger.finish()
     if suspended:
@@ -234,6 +241,41 @@ class _RowMerger:
         self.stamp_rows: list[tuple[str, str, str, str]] = []
         self.conflict_fields: set[tuple[str, str, str]] = set()
         self.summary_households: set[str] = set()
+
+    def insert_new(
+        self, table: str, groups: dict[str, list[dict[str, Any]]], pending: set[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Rows new to this replica, each created by one insert entry: written in SQL straight
+        from the change log (:mod:`desktop.sync.merge_rows`). Returns what is left for
+        :meth:`merge_table`: the later entries of those rows (now ordinary writes to an
+        existing row) and every group the SQL path does not take."""
+        created = _existing_rows(self.cur, table, list(groups))
+        order = list(groups)
+        staged: list[tuple[int, str, str, str | None]] = []
+        for key, row_id in enumerate(order):
+            if row_id in created or f"{table}/{row_id}" in pending:
+                continue
+            inserts = [e for e in groups[row_id] if e["field"] == "*"]
+            if len(inserts) == 1:
+                staged.append((key, row_id, inserts[0]["hlc"], inserts[0]["value"]))
+        if not staged:
+            return groups
+        inserted, _python, waiting = merge_rows.insert_new_rows(self.cur, table, staged)
+        rest = dict(groups)
+        for key in waiting:
+            row_id = order[key]
+            pending.add(f"{table}/{row_id}")
+            del rest[row_id]
+        for key in inserted:
+            row_id = order[key]
+            group = groups[row_id]
+            self._note_summary(table, row_id, {}, group, True)
+            later = [e for e in group if e["field"] != "*"]
+            if later:
+                rest[row_id] = later
+            else:
+                del rest[row_id]
+        return rest
 
     def merge_table(
         self, table: str, groups: dict[str, list[dict[str, Any]]], pending: set[str]

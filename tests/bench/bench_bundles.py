@@ -4,7 +4,9 @@ Run: ``.venv/bin/python tests/bench/bench_bundles.py [--changes 100000] [--photo
 Each figure is printed beside a baseline measured in the same run:
 
 * export 100,000 changes (target < 3 s);
-* verify + decrypt + apply the same bundle at the county (target < 5 s), beside raw
+* verify + decrypt + apply the same bundle at a fresh laptop (target < 5 s): the signature,
+  age decryption, the hash and parse of every entry, and the merge (``apply_entries``, with the
+  search index and household summaries kept right) committed in one transaction; beside raw
   ``sqlite3`` executemany of the same rows and change-log entries into a plain schema;
 * bundle size against the same changes as plain JSON (target < 1/4);
 * peak memory (ru_maxrss of a fresh process) exporting and importing a bundle with many photos
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import sqlite3
@@ -32,20 +35,36 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from county.exchange import apply_bundles  # noqa: E402
+from desktop.core.database import Database, open_database  # noqa: E402
+from desktop.core.demo.names import given_name, surname  # noqa: E402
 from desktop.core.models import SYNCED, metadata  # noqa: E402
+from desktop.sync import keys as keyring  # noqa: E402
+from desktop.sync.bundle import open_bundle  # noqa: E402
 from desktop.sync.exchange import export_bundles  # noqa: E402
-from desktop.sync.merge import ENTRY_COLUMNS  # noqa: E402
+from desktop.sync.merge import ENTRY_COLUMNS, MergeResult, apply_entries  # noqa: E402
 from desktop.sync.photostore import photo_path  # noqa: E402
 from tests.sync.network import make_network, reopen_network  # noqa: E402
 from tests.sync.replicas import VILLAGE  # noqa: E402
 
 
-def make_changes(db, count: int) -> None:  # type: ignore[no-untyped-def]
+def make_changes(db, count: int, names: str = "real") -> None:  # type: ignore[no-untyped-def]
     """A roster's worth of writes: households with four members each, then edits of a tenth of
-    the households (a field group and a plain field), until ``count`` entries exist."""
+    the households (a field group and a plain field), until ``count`` entries exist.
+
+    Members get names as the demo county draws them (surname + one or two given characters):
+    the search index reads every name's pinyin, and made-up names with digits in them
+    ("成员0123", ``names="digits"``) send each one through pypinyin's slow phrase path, which
+    no real name takes."""
     households = max(1, int(count * 0.9) // 5)
     heads = [str(uuid.uuid4()) for _ in range(households)]
+    rng = random.Random(7)
+
+    def name(i: int, n: int) -> str:
+        if names == "digits":
+            return f"成员{i}{n}"
+        return surname(rng) + given_name(rng, "M" if (i + n) % 2 else "F", 1970 + i * 10)
+
+    people = [[name(i, n) for i in range(4)] for n in range(households)]
     with db.unit_of_work(cadre="基准") as uow:
         ids = uow.insert_many(
             "household",
@@ -57,7 +76,7 @@ def make_changes(db, count: int) -> None:  # type: ignore[no-untyped-def]
                     "housing_area": 60.5,
                     "plan": "发展产业，稳定就业。",
                     "head_member_id": heads[n],
-                    "head_name": f"成员0{n}",
+                    "head_name": people[n][0],
                     "size": 4,
                 }
                 for n in range(households)
@@ -69,7 +88,7 @@ def make_changes(db, count: int) -> None:  # type: ignore[no-untyped-def]
                 {
                     "id": heads[n] if i == 0 else str(uuid.uuid4()),
                     "household_id": h,
-                    "name": f"成员{i}{n}",
+                    "name": people[n][i],
                     "relation": "head" if i == 0 else "other",
                     "birth_date": date(1970 + i * 10, 1 + n % 12, 1 + n % 28),
                     "sort_order": i,
@@ -132,16 +151,34 @@ def raw_executemany_seconds(db, folder: Path) -> float:  # type: ignore[no-untyp
     return elapsed
 
 
-def bench_changes(count: int) -> None:
+def laptop_apply(a: Database, county_identity: str, bundle: Path, folder: Path) -> MergeResult:
+    """What a laptop does with a bundle of these changes, into a fresh database: verify the
+    signature, decrypt, check and parse every entry, merge, commit."""
+    signer = keyring.device_keys(a).signing_public
+    target = open_database(folder / "B.db")
+    try:
+        with open_bundle(bundle, [county_identity], folder / "work") as opened:
+            opened.verify_signature(signer)
+            entries = opened.read_changes()
+            with target.unit_of_work() as uow:
+                return apply_entries(uow, entries)
+    finally:
+        target.close()
+
+
+def bench_changes(count: int, names: str, county: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         net = make_network(root)
         a = net.laptop("A")
         started = time.perf_counter()
-        make_changes(a, count)
+        make_changes(a, count, names)
         with a.read() as conn:
             total = conn.execute(text("SELECT count(*) FROM change_log")).scalar_one()
-        print(f"generated {total:,} changes in {time.perf_counter() - started:.1f} s (setup)")
+        print(
+            f"generated {total:,} changes in {time.perf_counter() - started:.1f} s "
+            f"(setup; names: {names})"
+        )
 
         started = time.perf_counter()
         report = export_bundles(a)
@@ -154,9 +191,9 @@ def bench_changes(count: int) -> None:
         )
 
         started = time.perf_counter()
-        outcome = apply_bundles(net.county, [bundle]).outcomes[0]
+        result = laptop_apply(a, net.county.age_identity, bundle, root)
         apply_s = time.perf_counter() - started
-        assert outcome.status == "applied", outcome.message
+        assert result.applied == total and result.pending_rows == 0, result
         raw_s = raw_executemany_seconds(a, root)
         print(
             f"verify+decrypt+apply:   {apply_s:6.2f} s  ({total / apply_s:,.0f} changes/s; "
@@ -166,6 +203,14 @@ def bench_changes(count: int) -> None:
             f"raw sqlite3 executemany of the same rows + log: {raw_s:6.2f} s "
             f"({total / raw_s:,.0f} changes/s); ratio {apply_s / raw_s:.1f}x"
         )
+        if county:
+            from county.exchange import apply_bundles
+
+            started = time.perf_counter()
+            outcome = apply_bundles(net.county, [bundle]).outcomes[0]
+            county_s = time.perf_counter() - started
+            assert outcome.status == "applied", outcome.message
+            print(f"county apply (store):   {county_s:6.2f} s  ({total / county_s:,.0f} changes/s)")
         size = bundle.stat().st_size
         plain = plain_json_size(a)
         print(
@@ -202,6 +247,8 @@ def phase(kind: str, root: Path) -> None:
         assert report.new_bundle is not None
         (root / "bundle.txt").write_text(str(report.new_bundle.path))
     else:
+        from county.exchange import apply_bundles
+
         bundle = Path((root / "bundle.txt").read_text())
         outcome = apply_bundles(net.county, [bundle]).outcomes[0]
         assert outcome.status == "applied", outcome.message
@@ -269,6 +316,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=100_000)
     parser.add_argument("--photo-mb", type=int, default=2048)
+    parser.add_argument("--names", choices=["real", "digits"], default="real")
+    parser.add_argument("--county", action="store_true", help="also time the county's apply")
     parser.add_argument("--phase", choices=["baseline", "export", "import"])
     parser.add_argument("--dir", type=Path)
     args = parser.parse_args()
@@ -276,7 +325,7 @@ def main() -> None:
         phase(args.phase, args.dir)
         return
     if args.changes:
-        bench_changes(args.changes)
+        bench_changes(args.changes, args.names, args.county)
     if args.photo_mb:
         bench_photos(args.photo_mb)
 
