@@ -182,3 +182,28 @@ def test_window_lists_unreadable_files_with_the_reason(
     assert "不是完整的" in dialog.table.item(0, 4).text()
     assert not dialog.restore_button.isEnabled()
     assert store.keep_days() == dialog.keep_days.value()
+
+
+def test_another_laptops_backup_asks_first_and_explains_what_failed(
+    qtbot: Any, window: MainWindow, ctx: AppContext, tmp_path: Path
+) -> None:
+    """Restoring another laptop's backup is asked about in plain words; a sealed one then still
+    needs that laptop's backup key, and the window says so — the database is untouched."""
+    from desktop.core.database import open_database
+    from desktop.core.demo import generate_demo
+
+    other = tmp_path / "other" / "doorstep.db"
+    with open_database(other) as db:
+        generate_demo(db, 3, 11)
+        foreign = take_backup(db, tmp_path / "other-backups", "manual").path
+    before = households(ctx.db.path)
+    dialog = open_backup_window(window)
+    questions: list[str] = []
+    dialog.ask_yes_no = lambda _title, question: questions.append(question) or True
+    dialog.choose_file = lambda: foreign
+    dialog.restore_file_button.click()
+    qtbot.waitUntil(lambda: "备份密钥" in dialog.status.text(), timeout=TIMEOUT)
+    settle(ctx)
+    assert len(questions) == 2 and "另一台电脑" in questions[1]
+    assert households(ctx.db.path) == before
+    assert not dialog.busy and dialog.restore_file_button.isEnabled()
