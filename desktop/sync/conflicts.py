@@ -102,13 +102,26 @@ def list_conflicts(
     return views
 
 
-def resolve_conflict(db: Database, conflict: str, value: Any, cadre: str | None = None) -> str:
+def resolve_conflict(
+    db: Database,
+    conflict: str,
+    value: Any,
+    cadre: str | None = None,
+    *,
+    accept_warnings: bool = True,
+) -> str:
     """Settle a conflict with ``value`` (either side's or a new one); returns the change id.
 
     The value is written through the unit of work (validated like any edit) and logged with op
     ``resolve``, even when it equals what the field already holds: the decision must travel.
+
+    Errors always refuse the value. Warnings (an ID number that disagrees with the gender, a
+    repeated poverty cause) are the cadre's call: with ``accept_warnings=False`` such a value
+    is refused with ``ValidationFailed`` carrying only warnings and nothing is written, so
+    the conflict window can show them and ask; once the cadre confirms, the same call with
+    ``accept_warnings=True`` (the default, for callers with no one to ask) saves it.
     """
-    with db.unit_of_work(cadre=cadre) as uow:
+    with db.unit_of_work(cadre=cadre, accept_warnings=accept_warnings) as uow:
         cur = raw_cursor(uow)
         row = cur.execute(
             "SELECT tbl, row_id, field, resolved_by_change FROM conflict WHERE id = ?",

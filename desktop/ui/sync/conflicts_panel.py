@@ -2,8 +2,9 @@
 
 The merge already applied the later value; here the cadre sees both (value, laptop, cadre, time)
 and keeps one or types another. The decision goes through ``desktop.sync.conflicts`` on the
-worker — validated like any edit, written as a change that travels to the county and to every
-other laptop, so the conflict closes everywhere.
+worker — validated like any edit (errors are shown beside the value; warnings are shown and the
+cadre confirms or goes back, as in every form), written as a change that travels to the county
+and to every other laptop, so the conflict closes everywhere.
 """
 
 from __future__ import annotations
@@ -218,7 +219,9 @@ class ConflictsPanel(QWidget):
             return
         self._resolve(row, values.get(row["field"]))
 
-    def _resolve(self, row: dict[str, Any], value: Any) -> None:
+    def _resolve(self, row: dict[str, Any], value: Any, accept_warnings: bool = False) -> None:
+        """Save the decision on the worker. A value that only warns is shown to the cadre
+        first (the same question every form asks); confirming saves it as it is."""
         if self._busy:
             return
         self._busy = True
@@ -235,11 +238,23 @@ class ConflictsPanel(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._busy = False
-            if isinstance(exc, ValidationFailed) and form is not None:
-                form.show_problems(exc.problems)
-                if not any(p.field in form.errors for p in exc.problems):
-                    self.ctx.show_error(self, problems_text(exc.table, exc.problems))
-            else:
+            if not isinstance(exc, ValidationFailed):
                 self.ctx.show_error(self, describe_error(exc))
+                return
+            only_warnings = not any(p.severity == "error" for p in exc.problems)
+            if only_warnings and not accept_warnings:
+                if self.ctx.confirm_warnings(self, exc.problems, exc.table):
+                    self._resolve(row, value, accept_warnings=True)
+                elif form is not None:  # the cadre went back: the warnings stay in view
+                    form.show_problems(exc.problems)
+                return
+            if form is not None:
+                form.show_problems(exc.problems)
+            if form is None or not any(p.field in form.errors for p in exc.problems):
+                self.ctx.show_error(self, problems_text(exc.table, exc.problems))
 
-        self.ctx.runner.submit(lambda: resolve_conflict(db, row["id"], value), done, failed)
+        self.ctx.runner.submit(
+            lambda: resolve_conflict(db, row["id"], value, accept_warnings=accept_warnings),
+            done,
+            failed,
+        )
