@@ -28,8 +28,9 @@ from county.data import County
 from county.enrollment import enroll
 from county.exchange import apply_bundle, down_bundle
 from county.store import schema
-from county.store.accept import current_top
+from county.store.accept import current_top, field_values
 from county.store.down import count_for
+from desktop.core.codec import encode
 from desktop.core.i18n import _
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import SUFFIX, WrittenBundle
@@ -117,16 +118,17 @@ class CountyService:
     # ------------------------------------------------------------------ conflicts
     def conflicts(self, include_resolved: bool = False) -> list[ConflictView]:
         k = schema.conflict.c
-        query = select(schema.conflict, schema.cell.c.value.label("current")).outerjoin(
-            schema.cell,
-            (schema.cell.c.tbl == k.tbl)
-            & (schema.cell.c.row_id == k.row_id)
-            & (schema.cell.c.field == k.field),
-        )
+        query = select(schema.conflict)
         if not include_resolved:
             query = query.where(k.resolved_by_change.is_(None))
         with self.county.store.read() as conn:
             rows = conn.execute(query.order_by(k.winner_hlc.desc(), k.id)).mappings().all()
+            current = {
+                r["id"]: field_values(conn, r["tbl"], [r["row_id"]], [r["field"]])
+                .get(r["row_id"], {})
+                .get(r["field"])
+                for r in rows
+            }
         return [
             ConflictView(
                 id=r["id"],
@@ -142,7 +144,7 @@ class CountyService:
                 loser_device=r["loser_device"],
                 loser_cadre=r["loser_cadre"] or "",
                 loser_hlc=r["loser_hlc"],
-                current_value=_decoded(r["tbl"], r["field"], r["current"]),
+                current_value=_decoded(r["tbl"], r["field"], encode(current[r["id"]])),
                 resolved_by_change=r["resolved_by_change"],
             )
             for r in rows

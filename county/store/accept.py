@@ -6,8 +6,10 @@ transaction (:func:`accept`):
 
 1. ``cell`` — one upsert per (table, row, field), kept only if the stamp is newer
    (``INSERT … ON CONFLICT DO UPDATE … WHERE excluded.hlc > cell.hlc``): last writer wins by
-   (hlc, device), in any order, however many servers write at once. An insert (field ``*``)
-   writes each of its fields.
+   (hlc, device), in any order, however many servers write at once. An insert keeps the whole
+   row in the cell of field ``*`` (the newest insert of a row wins it); a field's value is the
+   newer of its own cell and the row's ``*`` cell — the same answer as expanding the insert into
+   every field, for a tenth of the writes (:func:`field_values`).
 2. ``row_place`` — the household and village of every row the batch created or moved, read back
    from the winning cells; a unique index keeps household numbers and region codes unique, as
    on every laptop.
@@ -26,10 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, tuple_, update
+from sqlalchemy import Connection, case, select, text, tuple_, update
 
 from county.store import schema
-from county.store.sql import chunks, insert
+from county.store.sql import chunks, insert, load_rows
 from desktop.core.hlc import FAR_FUTURE_MS, parse_stamp, wall_ms
 from desktop.core.models import SYNCED
 from desktop.sync.merge import ENTRY_COLUMNS, MergeError, check_entry, conflict_id, derived_field
@@ -40,6 +42,18 @@ PLACE_FIELDS = frozenset(
     {"household_id", "village_code", "number", "code", "parent_code", "level", "name", "status"}
     | {"voided"}
 )
+TABLE_PLACE_FIELDS = {
+    "household": frozenset({"village_code", "number", "status", "voided"}),
+    "region": frozenset({"code", "parent_code", "level", "name", "voided"}),
+}
+OTHER_PLACE_FIELDS = frozenset({"household_id", "voided"})
+
+
+def place_fields(table: str) -> frozenset[str]:
+    """The fields that decide where a row of ``table`` belongs (and what the view counts)."""
+    return TABLE_PLACE_FIELDS.get(table, OTHER_PLACE_FIELDS)
+
+
 SERVER_SEQ = "server_seq"
 
 
@@ -60,10 +74,6 @@ class Accepted:
     conflicts: list[str] = field(default_factory=list)
     far_future: int = 0
     top: int = 0
-
-
-def _encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def prepare(entries: Iterable[Mapping[str, Any]]) -> Prepared:
@@ -87,29 +97,22 @@ def prepare(entries: Iterable[Mapping[str, Any]]) -> Prepared:
         name, hlc = str(entry["field"]), str(entry["hlc"])
         if parse_stamp(hlc).ms > limit:
             far += 1
-        writes: list[tuple[str, str | None]]
         try:
             if name == "*":
                 row_values(table, entry["value"])  # refuses what a laptop would refuse
-                payload = json.loads(entry["value"])
-                inserted[(table, row_id)] = payload
+                inserted[(table, row_id)] = json.loads(entry["value"])
                 place_rows.add((table, row_id))
-                writes = [(k, _encode(v)) for k, v in payload.items() if k not in ("id",)]
             else:
                 field_value(table, name, entry["value"])
-                writes = [(name, entry["value"])]
-                if name in PLACE_FIELDS:
+                if name in place_fields(table):
                     place_rows.add((table, row_id))
         except BadValue as bad:
             raise MergeError(
                 _bad_value_message(entry["change_id"], f"{bad.table}.{bad.field}")
             ) from None
-        for key, value in writes:
-            if key == "created_hlc":
-                continue
-            old = cells.get((table, row_id, key))
-            if old is None or hlc > old[1]:
-                cells[(table, row_id, key)] = (value, hlc)
+        old = cells.get((table, row_id, name))
+        if old is None or hlc > old[1]:
+            cells[(table, row_id, name)] = (entry["value"], hlc)
     return Prepared(kept, cells, inserted, place_rows, far)
 
 
@@ -129,7 +132,7 @@ def accept(conn: Connection, batch: Prepared) -> Accepted:
         result.top = current_top(conn)
         return result
     _write_cells(conn, batch)
-    _refresh_places(conn, sorted(batch.place_rows))
+    _refresh_places(conn, sorted(batch.place_rows), batch)
     # ---- the serialized step: from here to commit, one writer at a time
     count = len(batch.entries)
     top = conn.execute(
@@ -144,17 +147,10 @@ def accept(conn: Connection, batch: Prepared) -> Accepted:
         row = dict(entry)
         row["server_seq"] = low + offset
         rows.append(row)
-    conn.execute(
-        insert(conn, schema.change_log).on_conflict_do_nothing(index_elements=["change_id"]),
-        rows,
-    )
-    result.applied = int(
-        conn.execute(
-            select(func.count())
-            .select_from(schema.change_log)
-            .where(schema.change_log.c.server_seq > low, schema.change_log.c.server_seq <= top)
-        ).scalar_one()
-    )
+    # change_id is unique: a change the county already holds fails the whole batch (a bundle
+    # chain never repeats a change; the county's own entries are handed over once)
+    load_rows(conn, schema.change_log, rows)
+    result.applied = len(rows)
     resolves = {(e["tbl"], e["row_id"], e["field"]) for e in batch.entries if e["op"] == "resolve"}
     result.conflicts = record_conflicts(conn, low, int(top), resolves)
     result.top = int(top)
@@ -185,27 +181,26 @@ def _write_cells(conn: Connection, batch: Prepared) -> None:
         conn.execute(stmt, list(part))
 
 
-def _refresh_places(conn: Connection, keys: list[tuple[str, str]]) -> None:
+def _refresh_places(
+    conn: Connection, keys: list[tuple[str, str]], batch: Prepared | None = None
+) -> None:
     """Re-read the place fields of these rows from the winning cells and store them."""
+    known = {}
+    if batch is not None:
+        known = {
+            (t, r): (payload, batch.cells[(t, r, "*")][1])
+            for (t, r), payload in batch.inserted.items()
+        }
     if not keys:
         return
     by_table: dict[str, list[str]] = {}
     for table, row_id in keys:
         by_table.setdefault(table, []).append(row_id)
     places: list[dict[str, Any]] = []
-    c = schema.cell.c
     for table, ids in by_table.items():
-        values: dict[str, dict[str, Any]] = {r: {} for r in ids}
-        for part in chunks(ids):
-            found = conn.execute(
-                select(c.row_id, c.field, c.value).where(
-                    c.tbl == table, c.row_id.in_(list(part)), c.field.in_(sorted(PLACE_FIELDS))
-                )
-            )
-            for row_id, name, raw in found:
-                values[row_id][name] = json.loads(raw) if raw is not None else None
+        values = field_values(conn, table, ids, place_fields(table), known)
         for row_id in ids:
-            places.append(place_row(table, row_id, values[row_id]))
+            places.append(place_row(table, row_id, values.get(row_id, {})))
     stmt = insert(conn, schema.row_place)
     stmt = stmt.on_conflict_do_update(
         index_elements=["tbl", "row_id"],
@@ -225,6 +220,57 @@ def _refresh_places(conn: Connection, keys: list[tuple[str, str]]) -> None:
     )
     for part in chunks(places, 2000):
         conn.execute(stmt, list(part))
+
+
+def field_values(
+    conn: Connection,
+    table: str,
+    ids: list[str],
+    fields: Iterable[str],
+    known: Mapping[tuple[str, str], tuple[dict[str, Any], str]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The merged values of some fields of some rows: each field's own cell, unless the row's
+    newest insert (its ``*`` cell) is newer. ``known``: inserts at hand (payload, stamp), so a
+    row's stored insert is only read when another one won it."""
+    wanted = sorted(set(fields))
+    c = schema.cell.c
+    rows: dict[str, dict[str, tuple[Any, str]]] = {}
+    inserts: dict[str, tuple[dict[str, Any], str]] = {}
+    stale: list[str] = []
+    for part in chunks(ids):
+        found = conn.execute(
+            select(c.row_id, c.field, c.hlc, case((c.field == "*", None), else_=c.value)).where(
+                c.tbl == table, c.row_id.in_(list(part)), c.field.in_([*wanted, "*"])
+            )
+        )
+        for row_id, name, hlc, raw in found:
+            if name != "*":
+                rows.setdefault(row_id, {})[name] = (json.loads(raw) if raw else None, hlc)
+                continue
+            mine = (known or {}).get((table, row_id))
+            if mine is not None and mine[1] == hlc:
+                inserts[row_id] = mine
+            else:
+                stale.append(row_id)
+    for part in chunks(stale):
+        for row_id, raw, hlc in conn.execute(
+            select(c.row_id, c.value, c.hlc).where(
+                c.tbl == table, c.row_id.in_(list(part)), c.field == "*"
+            )
+        ):
+            inserts[row_id] = (json.loads(raw), hlc)
+    merged: dict[str, dict[str, Any]] = {}
+    for row_id in set(rows) | set(inserts):
+        payload, born = inserts.get(row_id, ({}, ""))
+        own = rows.get(row_id, {})
+        out = {}
+        for name in wanted:
+            if name in own and (own[name][1] > born or name not in payload):
+                out[name] = own[name][0]
+            elif name in payload:
+                out[name] = payload[name]
+        merged[row_id] = out
+    return merged
 
 
 def place_row(table: str, row_id: str, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def households(db: Database) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def seeded_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seeded_county(tmp_path_factory: pytest.TempPathFactory, county_database: object) -> Path:
     root = tmp_path_factory.mktemp("online")
     roster = root / "roster.xlsx"
     make_roster(roster, root)

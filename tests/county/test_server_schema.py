@@ -15,7 +15,9 @@ from tests.sync.replicas import seed_regions
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
+def api_schema(
+    tmp_path_factory: pytest.TempPathFactory, county_database: object
+) -> schemathesis.BaseSchema:
     root = tmp_path_factory.mktemp("schema") / "county"
     with (
         County.init(root, "示范县") as county,
