@@ -36,7 +36,12 @@ def project_version() -> str:
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One build for the module, into a temporary dist folder."""
+    """One build for the module, into a temporary dist folder (DOORSTEP_FROZEN_DIST=dist reuses
+    an existing build while working on these tests)."""
+    existing = os.environ.get("DOORSTEP_FROZEN_DIST")
+    if existing:
+        yield Path(existing).resolve()
+        return
     folder = tmp_path_factory.mktemp("build")
     result = subprocess.run(
         [
@@ -139,3 +144,71 @@ def test_upgrade_over_an_installed_version_keeps_the_database(build: Path, tmp_p
     assert sum(row["households"] for row in json.loads(villages.stdout)) == 6
     entry = prefix / "share" / "applications" / "doorstep.desktop"
     assert f'Exec="{prefix / "lib" / "doorstep"}/doorstep"' in entry.read_text(encoding="utf-8")
+
+
+def test_frozen_commands_enroll_encrypt_and_sign(build: Path, tmp_path: Path) -> None:
+    """The frozen subcommands on an encrypted laptop database: enroll with the county (made by
+    the source checkout's doorstep-county), write a bundle onto a stick, and verify it with the
+    county's identity (which opens the county folder and its migrated store)."""
+    env = user_env(tmp_path / "home")
+    env["DOORSTEP_PASSPHRASE"] = "村干部口令-frozen"
+    doorstep = build / "doorstep" / "doorstep"
+    county_cli = Path(sys.executable).with_name("doorstep-county")
+    laptop, county = tmp_path / "a.db", tmp_path / "county"
+
+    assert run([county_cli, "init", "--data", county], env).returncode == 0
+    request = run(
+        [
+            doorstep,
+            "enroll",
+            "request",
+            "--db",
+            laptop,
+            "--cadre",
+            "张三",
+            "-o",
+            tmp_path / "r.json",
+        ],
+        env,
+    )
+    assert request.returncode == 0, request.stderr
+    assert (tmp_path / "a.db.cipher.json").is_file()  # created encrypted, from the passphrase
+    assert not laptop.read_bytes().startswith(b"SQLite format 3")
+    made = run([doorstep, "demo", "--db", laptop, "--households", "3", "--seed", "5"], env)
+    assert made.returncode == 0, made.stderr  # changes of its own to send
+    listed = run([doorstep, "villages", "--db", laptop, "--json"], env)
+    village = json.loads(listed.stdout)[0]["code"]
+    enrolled = run(
+        [
+            county_cli,
+            "enroll",
+            "--data",
+            county,
+            tmp_path / "r.json",
+            "--villages",
+            village,
+            "-o",
+            tmp_path / "c.json",
+        ],
+        env,
+    )
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert (
+        run([doorstep, "enroll", "accept", "--db", laptop, tmp_path / "c.json"], env).returncode
+        == 0
+    )
+
+    (tmp_path / "stick").mkdir()
+    synced = run([doorstep, "usb", "sync", "--db", laptop, tmp_path / "stick"], env)
+    assert synced.returncode == 0, synced.stderr
+    bundles = sorted((tmp_path / "stick" / "Doorstep" / "outbox").glob("*.dsb"))
+    assert bundles
+    verified = run(
+        [doorstep, "bundle", "verify", bundles[0], "--identity", county / "county-age.key"], env
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert "签名有效" in verified.stdout
+
+    wrong = {**env, "DOORSTEP_PASSPHRASE": "不是这个口令"}
+    refused = run([doorstep, "villages", "--db", laptop], wrong)
+    assert refused.returncode == 1 and "密码" in refused.stderr
