@@ -7,6 +7,7 @@ import contextlib
 import errno
 import io
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -334,3 +335,16 @@ def test_a_cancelled_backup_leaves_no_file(db_path: Path, folder: Path) -> None:
         take_backup(db, folder, progress=progress, cancel=lambda: "正在加密写入备份…" in seen)
     assert list(folder.iterdir()) == []
     assert not list(db_path.parent.glob("*.backup-snapshot*"))
+
+
+def test_half_written_files_from_a_crash_are_cleaned_up(db_path: Path, folder: Path) -> None:
+    folder.mkdir()
+    stale = folder / "doorstep-20260101-000000-aaaaaaaa-daily.dsbackup.partial"
+    fresh = folder / "doorstep-20260101-000001-aaaaaaaa-daily.dsbackup.partial"
+    for path in (stale, fresh):
+        path.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    with open_database(db_path) as db:
+        take_backup(db, folder)
+    assert not stale.exists() and fresh.exists()  # a fresh one may be another writer's
+    assert len(list_backups(folder)) == 1

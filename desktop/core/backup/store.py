@@ -9,6 +9,7 @@ or one on a stick, is theirs to delete.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -118,4 +119,21 @@ def prune(folder: Path, device_id: str, days: int, now: datetime | None = None) 
         if entry.manifest.created < cutoff:
             entry.path.unlink(missing_ok=True)
             removed.append(entry.path)
+    return removed
+
+
+STALE_PARTIAL_SECONDS = 3600
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Half-written files a crash left behind (an hour old: no backup takes that long to write)."""
+    removed = []
+    cutoff = time.time() - STALE_PARTIAL_SECONDS
+    for path in folder.glob(f"*{SUFFIX}{PARTIAL}"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
     return removed

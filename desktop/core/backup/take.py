@@ -97,6 +97,7 @@ def take_backup(
         raise BackupError(container.write_failure(folder, exc)) from exc
     snapshot = db.path.with_name(f"{db.path.name}.backup-snapshot")
     with file_lock(db.path):
+        store.remove_stale_partials(folder)
         try:
             steps.enter("snapshot", _("正在复制数据库…"))
             take_snapshot(db.path, snapshot, key)
