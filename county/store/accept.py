@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, case, select, text, tuple_, update
 
 from county.store import schema
-from county.store.sql import chunks, insert, load_rows
+from county.store.sql import chunks, insert, load_rows, upsert_rows
 from desktop.core.hlc import FAR_FUTURE_MS, parse_stamp, wall_ms
 from desktop.core.models import SYNCED
 from desktop.sync.merge import ENTRY_COLUMNS, MergeError, check_entry, conflict_id, derived_field
@@ -171,14 +171,7 @@ def _write_cells(conn: Connection, batch: Prepared) -> None:
         {"tbl": t, "row_id": r, "field": f, "value": v, "hlc": h}
         for (t, r, f), (v, h) in sorted(batch.cells.items())
     ]
-    stmt = insert(conn, schema.cell)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tbl", "row_id", "field"],
-        set_={"value": stmt.excluded.value, "hlc": stmt.excluded.hlc},
-        where=stmt.excluded.hlc > schema.cell.c.hlc,
-    )
-    for part in chunks(rows, 2000):
-        conn.execute(stmt, list(part))
+    upsert_rows(conn, schema.cell, rows, ["tbl", "row_id", "field"], newer="hlc")
 
 
 def _refresh_places(
@@ -201,25 +194,7 @@ def _refresh_places(
         values = field_values(conn, table, ids, place_fields(table), known)
         for row_id in ids:
             places.append(place_row(table, row_id, values.get(row_id, {})))
-    stmt = insert(conn, schema.row_place)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tbl", "row_id"],
-        set_={
-            name: getattr(stmt.excluded, name)
-            for name in (
-                "household_id",
-                "village",
-                "code",
-                "parent_code",
-                "level",
-                "name",
-                "status",
-                "voided",
-            )
-        },
-    )
-    for part in chunks(places, 2000):
-        conn.execute(stmt, list(part))
+    upsert_rows(conn, schema.row_place, places, ["tbl", "row_id"])
 
 
 def field_values(
