@@ -285,9 +285,12 @@ class _Visit:
             shutil.rmtree(incoming, ignore_errors=True)
         if file_sha256(target) != file_sha256(path):
             raise RelayError(_("U 盘上的数据包在核对时被改动，没有收下。"))
-        path.unlink()
-        detached.signature_path(path).unlink(missing_ok=True)
-        fsync_dir(path.parent)
+        try:  # the verified copy is queued; a stick that cannot be written keeps its copy
+            path.unlink()
+            detached.signature_path(path).unlink(missing_ok=True)
+            fsync_dir(path.parent)
+        except OSError:
+            pass
 
     # ---------------------------------------------------------------- queue → county
     def forward(self, conn: Connection | None) -> None:

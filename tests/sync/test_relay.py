@@ -375,3 +375,27 @@ def test_bundles_made_before_detached_signatures_still_travel(
     assert (stick / "Doorstep" / "outbox" / f"{unsigned.path.name}.minisig").is_file()
     report = relay_stick(stick, county_url, station)
     assert [i.name for i in report.forwarded] == [unsigned.path.name], report.summary()
+
+
+def test_a_station_forwards_large_bundles_in_resumable_pieces(
+    net: Network,  # noqa: F811
+    county_url: str,
+    station: Path,
+) -> None:
+    from desktop.sync.client import upload_bundle
+    from desktop.sync.relay import _station_connection
+
+    a = net.laptops["A"]
+    seed_households(a, 2)
+    bundle = export_bundles(a).new_bundle
+    assert bundle is not None
+    conn = _station_connection(Station(station), county_url)
+    conn.resumable_from, conn.chunk_size = 1, 1024  # every bundle in pieces, many of them
+    pieces: list[int] = []
+    conn.on_bytes = lambda held, total: pieces.append(held)
+    try:
+        result = upload_bundle(conn, bundle.path)
+    finally:
+        conn.close()
+    assert result.status == "applied", result.message
+    assert len(pieces) > 2 and pieces[-1] == bundle.size
