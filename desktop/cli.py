@@ -171,7 +171,7 @@ def _is_option_value(arguments: Sequence[str], index: int) -> bool:
 
 
 def run_handler(args: argparse.Namespace) -> int:
-    from desktop.core.crypto.cli_command import install_passphrase_source
+    from desktop.core.crypto.cli_command import install_passphrase_source, remove_passphrase_source
     from desktop.core.db import DatabaseError
     from desktop.core.services.errors import ServiceError
 
@@ -200,6 +200,8 @@ def run_handler(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(_("已取消。"), file=sys.stderr)
         return 130
+    finally:
+        remove_passphrase_source()  # a command run in-process (tests) leaves no global behind
 
 
 if __name__ == "__main__":

@@ -46,6 +46,12 @@ def install_passphrase_source() -> None:
     session.set_passphrase_source(cli_passphrase)
 
 
+def remove_passphrase_source() -> None:
+    from desktop.core.crypto import session
+
+    session.set_passphrase_source(None)
+
+
 def _interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
