@@ -77,3 +77,22 @@ def test_a_photo_travels_between_encrypted_laptops(tmp_path: Path) -> None:
         assert keyring.device_keys(b).device_id == b.device_id  # B's sealed key file opens
     finally:
         net.close()
+
+
+def test_encrypting_an_enrolled_laptop_seals_its_device_keys(tmp_path: Path) -> None:
+    from desktop.core.crypto.manage import encrypt_existing
+    from desktop.core.database import open_database
+
+    path = tmp_path / "laptop.db"
+    db = open_database(path)
+    before = keyring.device_keys(db)
+    db.close()
+    assert b"AGE-SECRET-KEY" in keyring.keys_path(db).read_bytes()
+    encrypt_existing(path, "加密后的密码", kdf=FAST)
+    raw = keyring.keys_path(db).read_bytes()
+    assert raw.startswith(b"DSTPSEA1") and b"AGE-SECRET-KEY" not in raw
+    assert keyring.keys_path(db).stat().st_mode & 0o077 == 0
+    with open_database(path, passphrase="加密后的密码") as reopened:
+        after = keyring.device_keys(reopened, create=False)
+    assert after.age_identity == before.age_identity
+    assert after.signing_public == before.signing_public

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.core.crypto import keys
-from desktop.core.crypto.files import FileCipher
+from desktop.core.crypto.files import FileCipher, is_sealed
 from desktop.core.database import Database
 from desktop.core.db import (
     DatabaseError,
@@ -26,6 +26,11 @@ from desktop.core.db import (
     has_plain_header,
 )
 from desktop.core.i18n import _
+
+# Secrets other parts keep beside the database, sealed when it is encrypted: the laptop's
+# signing key and age identity (desktop.sync.keys, which opens sealed files itself). Named, not
+# imported: the core does not import sync.
+COMPANION_SECRETS = (".keys.json",)
 
 
 @dataclass
@@ -97,6 +102,7 @@ def encrypt_existing(
         keep.unlink(missing_ok=True)
     store = PhotoStore(store_dir(path), FileCipher(data_key))
     result.photos_sealed = store.seal_existing()
+    _seal_companions(path, FileCipher(data_key))
     result.plain_copies = [
         p
         for p in sorted(path.parent.glob(f"{path.stem}.*.bak"))
@@ -175,6 +181,23 @@ def _verify_copy(source: Path, target: Path, data_key: bytes) -> None:
     finally:
         plain.close()
         sealed.close()
+
+
+def _seal_companions(path: Path, cipher: FileCipher) -> None:
+    """Seal the clear secret files beside the database in place (temp file, rename; the owner-only
+    mode is kept)."""
+    for suffix in COMPANION_SECRETS:
+        companion = path.with_name(path.name + suffix)
+        if not companion.is_file() or is_sealed(companion):
+            continue
+        sealed = cipher.seal_bytes(companion.read_bytes())
+        temp = companion.with_name(f".{companion.name}.sealing")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(sealed)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, companion)
 
 
 def _finish_swap(path: Path, data_key: bytes) -> None:
