@@ -169,7 +169,7 @@ def _station(request: Request) -> dict[str, Any]:
 # --------------------------------------------------------------------------------- routes
 def install(app: FastAPI, service: CountyService) -> None:
     """Add the station routes and the replay guard the signed routes share."""
-    app.state.replay_guard = ReplayGuard()
+    app.state.replay_guard = ReplayGuard(service.county.work_dir / "replay")
     app.include_router(_router(service))
 
 

@@ -11,18 +11,22 @@ device's data carry three headers:
 * ``X-Doorstep-Signature``: base64 of a minisign signature over method, path, sorted query,
   the id, the time and the nonce, so nothing of the request can be changed on the way.
 
-The server also remembers signatures it has seen within the window and refuses a replay.
+The server also remembers signatures it has seen within the window (in a folder its worker
+processes share) and refuses a replay.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import os
 import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
@@ -92,13 +96,21 @@ def server_clock_offset(date_header: str | None) -> float:
 
 
 class ReplayGuard:
-    """Signatures seen within the time window; a second use of one is a replay."""
+    """Signatures seen within the time window; a second use of one is a replay.
 
-    def __init__(self) -> None:
+    With a ``folder`` every signature seen becomes an empty file there, created exclusively, so
+    the server's worker processes (``serve --workers``) share one memory of what was used;
+    files older than the window are swept now and then."""
+
+    def __init__(self, folder: Path | None = None) -> None:
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._folder = folder
+        self._checks = 0
 
     def first_use(self, signature: str, now: float) -> bool:
+        if self._folder is not None:
+            return self._first_use_on_disk(signature, now)
         with self._lock:
             if len(self._seen) > 10_000:
                 self._seen = {s: t for s, t in self._seen.items() if t > now - 2 * MAX_SKEW}
@@ -106,6 +118,29 @@ class ReplayGuard:
                 return False
             self._seen[signature] = now
             return True
+
+    def _first_use_on_disk(self, signature: str, now: float) -> bool:
+        assert self._folder is not None
+        self._folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self._checks += 1
+            if self._checks % 500 == 1:
+                self._sweep(now)
+        name = hashlib.sha256(signature.encode()).hexdigest()[:40]
+        try:
+            os.close(os.open(self._folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            return False
+        return True
+
+    def _sweep(self, now: float) -> None:
+        assert self._folder is not None
+        for entry in self._folder.iterdir():
+            try:
+                if entry.stat().st_mtime < now - 2 * MAX_SKEW:
+                    entry.unlink()
+            except OSError:
+                continue
 
 
 def verify_request(

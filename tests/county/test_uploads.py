@@ -263,3 +263,15 @@ def test_download_requests_must_be_signed_fresh_and_by_the_device(
         assert good.status_code in (200, 204)
         replay = client.get(path, params={"cursor": 0}, headers=headers)
         assert replay.status_code == 403 and "重放" in replay.json()["detail"]
+
+
+def test_a_replay_is_refused_by_another_worker_process_too(net: Network) -> None:  # noqa: F811
+    """``serve --workers`` runs several apps over one county folder: they share what was used."""
+    b = net.laptops["B"]
+    path = f"/devices/{b.device_id}/bundle"
+    headers = signed(b, "GET", path)
+    with client_for(net) as first, client_for(net) as second:
+        assert first.get(path, headers=headers).status_code in (200, 204)
+        replay = second.get(path, headers=headers)
+        assert replay.status_code == 403 and "重放" in replay.json()["detail"]
+        assert second.get(path, headers=signed(b, "GET", path)).status_code in (200, 204)
