@@ -44,6 +44,7 @@ from desktop.core.hlc import FAR_FUTURE_MS, parse_stamp, wall_ms
 from desktop.core.i18n import _
 from desktop.core.models import SYNCED
 from desktop.core.search import bulk as bulk_index
+from desktop.core.search import schema as search_schema
 from desktop.core.services.errors import ServiceError
 from desktop.core.services.uow import UnitOfWork
 from desktop.sync import merge_rows
@@ -70,6 +71,12 @@ OPS = frozenset({"insert", "update", "void", "resolve"})
 PENDING_KEY = "sync:pending_rows"
 SCANNED_KEY = "sync:conflict_scan_seq"
 SUMMARY_FIELDS = frozenset({"size", "head_name", "head_member_id"})
+# The columns the search triggers watch (desktop.core.search.schema): other writes leave the
+# index as it is, so a merge of other fields needs no re-index at all.
+SEARCHED = {
+    "member": frozenset(c.strip() for c in search_schema.MEMBER_COLUMNS.split(",")),
+    "household": frozenset(c.strip() for c in search_schema.HOUSEHOLD_COLUMNS.split(",")),
+}
 CHUNK = 500
 
 
@@ -172,7 +179,7 @@ def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> Merg
     limit = wall_ms() + FAR_FUTURE_MS
     result.far_future = sum(1 for e in fresh if parse_stamp(e["hlc"]).ms > limit)
 
-    indexed = [e for e in fresh if e["tbl"] in ("member", "household")]
+    indexed = [e for e in fresh if _searched(e["tbl"], e["field"])]
     suspended = bulk_index.suspend(cur) if len(indexed) >= bulk_index.BULK_ROWS else []
     pending = _load_pending(cur)
     by_row: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -195,7 +202,7 @@ def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> Merg
     merger.finish()
     if suspended:
         touched = {e["household_id"] for e in indexed if e["household_id"]}
-        touched |= {e["row_id"] for e in indexed} | merger.summary_households
+        touched |= {e["row_id"] for e in indexed} | merger.reindex
         bulk_index.resume(cur, suspended, touched)
     _save_pending(cur, pending)
     result.pending_rows = len(pending)
@@ -241,6 +248,7 @@ class _RowMerger:
         self.stamp_rows: list[tuple[str, str, str, str]] = []
         self.conflict_fields: set[tuple[str, str, str]] = set()
         self.summary_households: set[str] = set()
+        self.reindex: set[str] = set()  # rows whose searched columns this merge wrote
 
     def insert_new(
         self, table: str, groups: dict[str, list[dict[str, Any]]], pending: set[str]
@@ -381,11 +389,21 @@ class _RowMerger:
         group: list[dict[str, Any]],
         is_new: bool,
     ) -> None:
-        """Households whose head or size may have moved (see :func:`refresh_summary_raw`)."""
+        """Households whose head or size may have moved (see :func:`refresh_summary_raw`), and
+        what the search index must re-read when its triggers are suspended: the rows whose
+        searched columns were written (new rows, and a member's old and new household)."""
+        households = {e["household_id"] for e in group if e["household_id"]}
         if table == "member" or (table == "household" and SUMMARY_FIELDS & set(changed)):
-            self.summary_households.update(e["household_id"] for e in group if e["household_id"])
+            self.summary_households.update(households)
         if table == "household" and is_new:
             self.summary_households.add(row_id)
+        searched = SEARCHED.get(table)
+        if searched is not None and (is_new or searched & set(changed)):
+            self.reindex.add(row_id)
+            self.reindex.update(households)
+            moved_to = changed.get("household_id") if table == "member" else None
+            if isinstance(moved_to, str):
+                self.reindex.add(moved_to)
 
     def _with_parents(
         self,
@@ -432,7 +450,7 @@ class _RowMerger:
             )
         for table, row_id, name in sorted(self.conflict_fields):
             self.result.conflicts.extend(record_conflicts(self.cur, table, row_id, name))
-        refresh_summaries_raw(self.uow, sorted(self.summary_households))
+        self.reindex.update(refresh_summaries_raw(self.uow, sorted(self.summary_households)))
 
 
 _BINDERS: dict[str, list[tuple[str, Any]]] = {}
@@ -452,6 +470,13 @@ def _bad_value(entry: Mapping[str, Any], bad: BadValue) -> MergeError:
             change=entry["change_id"], field=f"{bad.table}.{bad.field}"
         )
     )
+
+
+def _searched(table: str, name: str) -> bool:
+    """Whether an entry can change what the search index holds (the columns its triggers
+    watch, or a whole new row)."""
+    columns = SEARCHED.get(table)
+    return columns is not None and (name == "*" or name in columns)
 
 
 # --------------------------------------------------------------------------------- conflicts
@@ -567,14 +592,16 @@ def refresh_summary_raw(uow: UnitOfWork, household_id: str) -> None:
     refresh_summaries_raw(uow, [household_id])
 
 
-def refresh_summaries_raw(uow: UnitOfWork, households: Sequence[str]) -> None:
-    """Keep head and size equal to what the merged members say, as the household services do.
+def refresh_summaries_raw(uow: UnitOfWork, households: Sequence[str]) -> list[str]:
+    """Keep head and size equal to what the merged members say, as the household services do;
+    returns the households whose head changed (the search index reads the head).
 
     Written without a log entry: every replica computes the same values from the same members,
     and the authors' own summary changes travel as ordinary entries. Done in bulk: a merge of a
     whole roster touches thousands of households, and most already agree."""
     cur = raw_cursor(uow)
     changed: list[dict[str, Any]] = []
+    new_heads: list[str] = []
     for start in range(0, len(households), CHUNK):
         part = list(households[start : start + CHUNK])
         marks = ",".join("?" * len(part))
@@ -597,6 +624,8 @@ def refresh_summaries_raw(uow: UnitOfWork, households: Sequence[str]) -> None:
             head = next((m for m in rows if m[2] == "head"), None)
             wanted = (len(rows), head[1] if head else "", head[0] if head else None)
             if now != wanted:
+                if now[2] != wanted[2]:
+                    new_heads.append(household)
                 changed.append(
                     {
                         "_row": household,
@@ -617,6 +646,7 @@ def refresh_summaries_raw(uow: UnitOfWork, households: Sequence[str]) -> None:
             ),
             changed,
         )
+    return new_heads
 
 
 # --------------------------------------------------------------------------------- lookups
