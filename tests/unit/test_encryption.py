@@ -456,3 +456,24 @@ def test_a_ten_megabyte_photo_streams_through_the_store(tmp_path: Path) -> None:
     finally:
         db.close()
     assert store_dir(path).exists()
+
+
+def test_the_ledger_prints_a_photo_sealed_beside_an_encrypted_database(tmp_path: Path) -> None:
+    """The household book reads the sealed photo through the store: the picture is on the
+    page (pdfimages lists it), not "照片缺失"."""
+    from desktop.ledger.village_ledger import print_household
+
+    db = Database.open(tmp_path / "laptop" / "doorstep.db", passphrase=PASS, kdf=FAST)
+    try:
+        write_household_with_photo(db, tmp_path)
+        out = print_household(db, "H0001", tmp_path / "ledger.pdf")
+    finally:
+        db.close()
+    listed = subprocess.run(
+        ["pdfimages", "-list", str(out)], capture_output=True, text=True, check=True
+    ).stdout
+    assert len(listed.strip().splitlines()) >= 3  # two heading lines, then one per image
+    words = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "照片缺失" not in words and "照片无法读取" not in words and "门前" in words
