@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 
 from desktop.core.backup import (
     BackupEntry,
-    BackupError,
     IntegrityReport,
     OtherDevice,
     PassphraseNeeded,
@@ -273,22 +272,29 @@ class BackupWindow(QDialog):
     def restore(
         self, backup: Path, allow_other: bool = False, passphrase: str | None = None
     ) -> None:
+        """Ask first (the backup's date and size, read on the worker: it may be on a stick),
+        then restore on the restore worker."""
         if self.busy:
             return
-        if not allow_other and passphrase is None:
-            try:
-                manifest = read_manifest(backup)
-            except (BackupError, OSError) as exc:
-                self.status.setText(describe_error(exc))
-                return
-            question = _(
-                "用 {when} 的备份（{households} 户）替换现在的数据库吗？之后的修改会丢失"
-                "（恢复前的数据库另存一份）。"
-            ).format(
-                when=manifest.created.strftime("%Y-%m-%d %H:%M"), households=manifest.households
-            )
-            if not self.ask_yes_no(_("从备份恢复"), question):
-                return
+        if allow_other or passphrase is not None:  # a retry of a restore already agreed to
+            self._run_restore(backup, allow_other, passphrase)
+            return
+        self.backup_runner.submit(
+            lambda: read_manifest(backup),
+            lambda manifest: self._confirm_restore(backup, manifest),
+            lambda exc: self._failed(exc),
+            key="backup-manifest",
+        )
+
+    def _confirm_restore(self, backup: Path, manifest: Any) -> None:
+        question = _(
+            "用 {when} 的备份（{households} 户）替换现在的数据库吗？之后的修改会丢失"
+            "（恢复前的数据库另存一份）。"
+        ).format(when=manifest.created.strftime("%Y-%m-%d %H:%M"), households=manifest.households)
+        if self.ask_yes_no(_("从备份恢复"), question):
+            self._run_restore(backup, False, None)
+
+    def _run_restore(self, backup: Path, allow_other: bool, passphrase: str | None) -> None:
         restore_fn = self.restore_fn
 
         def work(context: TaskContext) -> Any:
@@ -313,13 +319,13 @@ class BackupWindow(QDialog):
                 "设备编号向县里报数。确实要用它替换本机的数据吗？"
             )
             if self.ask_yes_no(_("另一台电脑的备份"), question):
-                self.restore(backup, True, passphrase)
+                self._run_restore(backup, True, passphrase)
                 return
         elif isinstance(exc, PassphraseNeeded | WrongPassphrase):
             self.status.setText(str(exc))
             given = self.ask_passphrase()
             if given:
-                self.restore(backup, allow_other, given)
+                self._run_restore(backup, allow_other, given)
                 return
         self._failed(exc)
 
