@@ -29,7 +29,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from county.data import County
+from county.data import County, CountyError
 from county.enrollment import resolve_villages
 from county.server.service import CountyService
 from desktop.core.i18n import _
@@ -74,6 +74,28 @@ def station_certificate(county: County, station_id: str) -> dict[str, Any] | Non
     )
 
 
+def station_revoked(county: County, station_id: str) -> bool:
+    return (
+        ID.fullmatch(station_id) is not None
+        and (stations_dir(county) / f"{station_id}.revoked.json").is_file()
+    )
+
+
+def revoke_station(county: County, station_id: str, reason: str = "") -> dict[str, Any]:
+    """Withdraw a relay station (a stolen township computer): its requests are refused from now
+    on and it cannot enroll again. The county's command line can call this for station ids."""
+    if station_certificate(county, station_id) is None:
+        raise CountyError(_("没有登记过编号为 {id} 的中转站。").format(id=station_id[:40]))
+    if station_revoked(county, station_id):
+        raise CountyError(_("中转站 {id} 已经被吊销了。").format(id=station_id[:40]))
+    entry = {"station_id": station_id, "revoked_at": keyring.now_iso(), "reason": reason}
+    path = stations_dir(county) / f"{station_id}.revoked.json"
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return entry
+
+
 def enroll_station(county: County, request: Any, villages: list[str]) -> dict[str, Any]:
     """Check a station's self-signed request and issue its certificate (kept in stations/)."""
     if not isinstance(request, dict):
@@ -85,7 +107,7 @@ def enroll_station(county: County, request: Any, villages: list[str]) -> dict[st
     name = str(checked.get("name", "")).strip()
     if not ID.fullmatch(station_id) or not name:
         raise keyring.EnrollmentError(_("登记申请缺少中转站编号或名称。"))
-    if station_id in county.revoked():
+    if station_id in county.revoked() or station_revoked(county, station_id):
         raise keyring.EnrollmentError(_("这个中转站已被吊销，不能再次登记。"))
     certificate = {
         "type": STATION_CERTIFICATE_TYPE,
@@ -125,6 +147,8 @@ def _key_for(county: County) -> Any:
         if role == "device":
             cert = county.certificate(ident)
         elif role == "station":
+            if station_revoked(county, ident):
+                raise RequestRefused(_("中转站 {id} 已被吊销。").format(id=ident[:40]), 403)
             cert = station_certificate(county, ident)
         else:
             return None
@@ -261,6 +285,7 @@ __all__ = [
     "authorize_download",
     "enroll_station",
     "install",
+    "revoke_station",
     "signed_by",
     "station_certificate",
 ]

@@ -399,3 +399,23 @@ def test_a_station_forwards_large_bundles_in_resumable_pieces(
         conn.close()
     assert result.status == "applied", result.message
     assert len(pieces) > 2 and pieces[-1] == bundle.size
+
+
+def test_a_revoked_station_is_refused_by_the_county(
+    net: Network,  # noqa: F811
+    county_url: str,
+    station: Path,
+    tmp_path: Path,
+) -> None:
+    from county.server.stations import revoke_station
+
+    station_id, _signing = Station(station).keys()
+    revoke_station(net.county, station_id, "电脑被盗")
+    report = relay_stick(tmp_path, county_url, station)
+    assert not report.online and "已被吊销" in (report.offline_reason or "")
+    again = httpx.post(
+        f"{county_url}/stations/enroll",
+        json={"request": Station(station).request("红岩镇"), "villages": [VILLAGE]}
+        | {"enroll_code": enroll_code(net)},
+    )
+    assert again.status_code == 422 and "吊销" in again.json()["detail"]
