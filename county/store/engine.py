@@ -139,10 +139,12 @@ class Store:
         return None if found is None else str(found[0])
 
     def put_meta(self, conn: Connection, key: str, value: str) -> None:
-        if self.get_meta(conn, key) is None:
-            conn.execute(schema.meta.insert().values(key=key, value=value))
-        else:
-            conn.execute(schema.meta.update().where(schema.meta.c.key == key).values(value=value))
+        from county.store.sql import insert
+
+        stmt = insert(conn, schema.meta).values(key=key, value=value)
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+        )
 
 
 def open_store(url: str, migrate: bool = True) -> Store:

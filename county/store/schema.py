@@ -2,7 +2,8 @@
 
 * ``change_log`` — every accepted change verbatim, numbered by the county (``server_seq``). It is
   the county's history and the source of every down-bundle.
-* ``cell`` — the last-writer-wins value of each (table, row, field): the county's merged state.
+* ``cell`` — the last-writer-wins value of each (table, row, field): the county's merged state
+  (an insert keeps its whole row under field ``*``; see :mod:`county.store.accept`).
 * ``row_place`` — for each row, the household and village it belongs to (and a few fields the
   county view counts by): the authorisation check and down-bundles read it.
 * ``conflict`` — concurrent differing writes of one field, with the same ids the laptops record.

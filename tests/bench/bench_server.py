@@ -163,12 +163,19 @@ class Device:
 
 
 # --------------------------------------------------------------------------------- serving
-def serve(data: Path, url: str | None, workers: int, port: int) -> subprocess.Popen[bytes]:
+def log_tail(path: Path, lines: int = 8) -> list[str]:
+    return path.read_text("utf-8", "replace").splitlines()[-lines:] if path.exists() else []
+
+
+def serve(
+    data: Path, url: str | None, workers: int, port: int, log: Path
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "county.cli", "serve", "--data", str(data)]
     command += ["--port", str(port), "--workers", str(workers)]
     if url:
         command += ["--db", url]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -180,9 +187,12 @@ def serve(data: Path, url: str | None, workers: int, port: int) -> subprocess.Po
             time.sleep(0.1)
 
 
-async def upload_all(url: str, plan: list[list[Path]]) -> tuple[float, list[float], list[str]]:
+async def upload_all(
+    url: str, plan: list[list[Path]]
+) -> tuple[float, list[float], list[str], list[str]]:
     latencies: list[float] = []
     failures: list[str] = []
+    retries: list[str] = []
     bodies = [[(p.name, p.read_bytes()) for p in paths] for paths in plan]
     limits = httpx.Limits(max_connections=len(plan), max_keepalive_connections=len(plan))
     async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
@@ -190,15 +200,31 @@ async def upload_all(url: str, plan: list[list[Path]]) -> tuple[float, list[floa
         async def device(items: list[tuple[str, bytes]]) -> None:
             for name, body in items:
                 t0 = time.perf_counter()
-                response = await client.post("/bundles", params={"name": name}, content=body)
+                status = await post(name, body)
                 latencies.append(time.perf_counter() - t0)
-                if response.status_code != 200 or response.json()["status"] != "applied":
-                    failures.append(f"{name}: {response.status_code} {response.text[:160]}")
+                if status not in ("applied", "duplicate after retry"):
+                    failures.append(f"{name}: {status}")
+
+        async def post(name: str, body: bytes) -> str:
+            """One upload as a laptop makes it: a dropped connection is retried (uploads are
+            idempotent: a bundle that did arrive answers 'duplicate')."""
+            for attempt in range(5):
+                try:
+                    response = await client.post("/bundles", params={"name": name}, content=body)
+                except httpx.TransportError:
+                    retries.append(name)
+                    await asyncio.sleep(0.5 * (attempt + 1))
+                    continue
+                found = response.json().get("status") if response.status_code == 200 else None
+                if found == "duplicate" and attempt:
+                    return "duplicate after retry"
+                return str(found or f"{response.status_code} {response.text[:160]}")
+            return "unreachable"
 
         t0 = time.perf_counter()
         await asyncio.gather(*(device(items) for items in bodies))
         wall = time.perf_counter() - t0
-    return wall, latencies, failures
+    return wall, latencies, failures, retries
 
 
 def run(
@@ -215,9 +241,11 @@ def run(
     with County.open(data, url) as county:
         before = county.change_count()
     port = free_port()
-    process = serve(data, url, workers, port)
+    process = serve(data, url, workers, port, work / f"serve-{label}.log")
     try:
-        wall, latencies, failures = asyncio.run(upload_all(f"http://127.0.0.1:{port}", plan))
+        wall, latencies, failures, retries = asyncio.run(
+            upload_all(f"http://127.0.0.1:{port}", plan)
+        )
     finally:
         process.terminate()
         process.wait(30)
@@ -255,8 +283,11 @@ def run(
         f"  accepted exactly once, none lost: {after - before == expected == theirs} "
         f"({after - before:,} new rows, {theirs:,} distinct change ids of {expected:,} sent)"
     )
+    if retries:
+        print(f"  {len(retries)} uploads retried after a dropped connection")
     if failures:
         print(f"  {len(failures)} uploads not applied, e.g. {failures[0]}")
+        print("  server log tail:\n    " + "\n    ".join(log_tail(work / f"serve-{label}.log")))
     size = bundle.manifest["counts"]["changes"] if bundle else 0
     print(
         f"  down-bundle for a village of {villagers} households ({size:,} changes) on the "
@@ -275,6 +306,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
     parser.add_argument("--backend", choices=["both", "postgresql", "sqlite"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("DOORSTEP_TEST_PG_URL"))
+    parser.add_argument(
+        "--sqlite-bundles",
+        type=int,
+        default=None,
+        help="upload only each device's first N bundles to the SQLite run (default: all)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-server-"))
     pg_cluster = None
@@ -309,12 +346,14 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     reader = Device(county, VILLAGE_500, "读者")
     bundles_dir = work / "bundles"
     plan: list[list[Path]] = []
+    sizes: dict[Path, int] = {}
     expected = 0
     for device in devices:
         mine = []
         for _b in range(args.bundles):
             path, count = device.bundle(county, bundles_dir, template, args.changes)
             mine.append(path)
+            sizes[path] = count
             expected += count
         plan.append(mine)
     seed: list[Path] = []
@@ -342,12 +381,16 @@ def bench(args: argparse.Namespace, work: Path) -> int:
             record_database(folder, url)
             (folder / "county.db").unlink()
         workers = args.workers if backend == "postgresql" else 1
+        mine, count = plan, expected
+        if backend == "sqlite" and args.sqlite_bundles:
+            mine = [paths[: args.sqlite_bundles] for paths in plan]
+            count = sum(sizes[p] for paths in mine for p in paths)
         with County.open(folder, url) as target:
             from county.exchange import apply_bundles
 
             assert apply_bundles(target, seed).ok  # the 500-household village, before the clock
         results[backend] = run(
-            backend, folder, url, workers, plan, expected, ids, reader.device_id, work
+            backend, folder, url, workers, mine, count, ids, reader.device_id, work
         )
     if len(results) == 2:
         ratio = results["postgresql"]["rate"] / results["sqlite"]["rate"]

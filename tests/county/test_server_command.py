@@ -44,3 +44,33 @@ def test_serve_runs_the_county_and_logs_json_lines(tmp_path: Path) -> None:
     requests = [e for e in events if e["event"] == "request" and e["path"] == "/health"]
     assert requests and requests[0]["status"] == 200 and "ms" in requests[0]
     assert any(e["event"] == "county server started" for e in events)
+
+
+def test_serve_with_several_worker_processes_shares_one_database(tmp_path: Path) -> None:
+    """``--workers 2``: uvicorn's processes each open the folder's database (the PostgreSQL one
+    when the county was made on it) and answer from the same data."""
+    data = tmp_path / "county"
+    County.init(data, "示范县").close()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "county.cli", "serve", "--data", str(data), "--port", str(port)]
+        + ["--workers", "2"],
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "server exited"
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        answers = {httpx.get(f"http://127.0.0.1:{port}/health").json()["county"] for _ in range(6)}
+        assert health.status_code == 200 and answers == {"示范县"}
+        assert httpx.get(f"http://127.0.0.1:{port}/devices").json() == []
+    finally:
+        process.terminate()
+        process.wait(20)
