@@ -15,26 +15,28 @@ they all end in the same state whatever order the entries arrive in:
   ``x.hlc > y.base_hlc`` and ``y.hlc > x.base_hlc``. Every such pair with different values becomes
   one ``conflict`` row whose id hashes the two change ids, so each replica records the same set:
   the pair is noticed when the second of the two reaches a replica (merge time) or, on the author's
-  own laptop when it wrote against a stale base, by :func:`scan_local_conflicts`.
+  own laptop when it wrote against a stale base, by :func:`scan_local_conflicts_in`
+  (:mod:`desktop.sync.merge_conflicts`).
 * Append-only tables are rows that are only inserted and voided, so the above is a union; voids
   are field writes (tombstones) and an edit to a voided row still applies by LWW.
 
 Everything happens in the caller's unit of work, in its one transaction (the guard triggers see an
-active unit of work). Updates use its ``write_raw``-style statements; new rows, the change log,
-stamps and conflicts are written in bulk on the same connection's cursor, new rows through their
-columns' own SQLAlchemy bind processors so they are stored byte for byte as the unit of work
-stores them. Large batches re-index search in bulk (:mod:`desktop.core.search.bulk`).
+active unit of work), and in bulk: the change log with one executemany; rows new to this replica,
+the bulk of a large bundle, in SQL straight from their insert entries (:mod:`desktop.sync.
+merge_rows`); the remaining writes per row in Python, updates through SQLAlchemy statements and
+any other new row through its columns' own bind processors, so every value is stored byte for
+byte as the unit of work stores it; stamps with one executemany; conflicts with one self-join
+of the change log. Large batches that write searched columns re-index search in bulk
+(:mod:`desktop.core.search.bulk`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -48,6 +50,17 @@ from desktop.core.search import schema as search_schema
 from desktop.core.services.errors import ServiceError
 from desktop.core.services.uow import UnitOfWork
 from desktop.sync import merge_rows
+from desktop.sync.merge_conflicts import (
+    SCANNED_KEY,
+    SUMMARY_FIELDS,
+    conflict_id,
+    derived_field,
+    ensure_indexes,
+    record_conflicts,
+    record_conflicts_many,
+    scan_local_conflicts_in,
+    settle_resolutions,
+)
 from desktop.sync.values import BadValue, field_value, row_values
 
 ENTRY_COLUMNS = (
@@ -69,8 +82,6 @@ ENTRY_COLUMNS = (
 )
 OPS = frozenset({"insert", "update", "void", "resolve"})
 PENDING_KEY = "sync:pending_rows"
-SCANNED_KEY = "sync:conflict_scan_seq"
-SUMMARY_FIELDS = frozenset({"size", "head_name", "head_member_id"})
 # The columns the search triggers watch (desktop.core.search.schema): other writes leave the
 # index as it is, so a merge of other fields needs no re-index at all.
 SEARCHED = {
@@ -78,6 +89,25 @@ SEARCHED = {
     "household": frozenset(c.strip() for c in search_schema.HOUSEHOLD_COLUMNS.split(",")),
 }
 CHUNK = 500
+
+
+__all__ = [
+    "ENTRY_COLUMNS",
+    "SCANNED_KEY",
+    "MergeError",
+    "MergeResult",
+    "apply_entries",
+    "check_entry",
+    "conflict_id",
+    "derived_field",
+    "ensure_indexes",
+    "raw_cursor",
+    "record_conflicts",
+    "refresh_summaries_raw",
+    "refresh_summary_raw",
+    "scan_local_conflicts_in",
+    "settle_resolutions",
+]
 
 
 class MergeError(ServiceError):
@@ -95,25 +125,12 @@ class MergeResult:
     households: set[str] = field(default_factory=set)
 
 
-def conflict_id(change_a: str, change_b: str) -> str:
-    """The same id on every replica, whichever of the two changes it saw first."""
-    first, second = sorted((change_a, change_b))
-    return hashlib.sha256(f"{first}\n{second}".encode()).hexdigest()
-
-
 def raw_cursor(uow: UnitOfWork) -> sqlite3.Cursor:
     """A cursor on the unit of work's own connection (same transaction) for local tables."""
     driver = uow.connection.connection.driver_connection
     assert driver is not None  # sqlite3's or SQLCipher's connection (an encrypted database)
     cursor: sqlite3.Cursor = driver.cursor()
     return cursor
-
-
-def ensure_indexes(cur: sqlite3.Cursor) -> None:
-    """Conflict checks and pending replays look entries up by field; they need this index."""
-    cur.execute(
-        "CREATE INDEX IF NOT EXISTS ix_change_log_row_field ON change_log (tbl, row_id, field)"
-    )
 
 
 def check_entry(entry: Mapping[str, Any]) -> None:
@@ -448,8 +465,7 @@ class _RowMerger:
                 "ON CONFLICT (tbl, row_id, field) DO UPDATE SET hlc = excluded.hlc",
                 self.stamp_rows,
             )
-        for table, row_id, name in sorted(self.conflict_fields):
-            self.result.conflicts.extend(record_conflicts(self.cur, table, row_id, name))
+        self.result.conflicts.extend(record_conflicts_many(self.cur, self.conflict_fields))
         self.reindex.update(refresh_summaries_raw(self.uow, sorted(self.summary_households)))
 
 
@@ -477,113 +493,6 @@ def _searched(table: str, name: str) -> bool:
     watch, or a whole new row)."""
     columns = SEARCHED.get(table)
     return columns is not None and (name == "*" or name in columns)
-
-
-# --------------------------------------------------------------------------------- conflicts
-def derived_field(table: str, name: str) -> bool:
-    """Household head and size are computed from the members on every replica; two laptops
-    writing different sizes is not something a person should have to decide."""
-    return table == "household" and name in SUMMARY_FIELDS
-
-
-def record_conflicts(cur: sqlite3.Cursor, table: str, row_id: str, name: str) -> list[str]:
-    """Record every concurrent pair of differing writes to one field; returns new conflict ids."""
-    if derived_field(table, name):
-        return []
-    rows = cur.execute(
-        "SELECT change_id, device_id, value, hlc, base_hlc, cadre FROM change_log "
-        "WHERE tbl = ? AND row_id = ? AND field = ? ORDER BY hlc",
-        (table, row_id, name),
-    ).fetchall()
-    found: list[str] = []
-    now = datetime.now().astimezone().isoformat(timespec="seconds")
-    for i, older in enumerate(rows):
-        for newer in rows[i + 1 :]:
-            concurrent = newer[3] > (older[4] or "") and older[3] > (newer[4] or "")
-            if not concurrent or older[2] == newer[2]:
-                continue
-            ident = conflict_id(older[0], newer[0])
-            household = _household_of_row(cur, table, row_id)
-            cur.execute(
-                "INSERT OR IGNORE INTO conflict (id, tbl, row_id, household_id, field, "
-                "winner_change_id, winner_value, winner_hlc, winner_device, winner_cadre, "
-                "loser_change_id, loser_value, loser_hlc, loser_device, loser_cadre, detected_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ident,
-                    table,
-                    row_id,
-                    household,
-                    name,
-                    newer[0],
-                    newer[2],
-                    newer[3],
-                    newer[1],
-                    newer[5],
-                    older[0],
-                    older[2],
-                    older[3],
-                    older[1],
-                    older[5],
-                    now,
-                ),
-            )
-            if cur.rowcount:
-                found.append(ident)
-    settle_resolutions(cur, table, row_id, name)
-    return found
-
-
-def settle_resolutions(cur: sqlite3.Cursor, table: str, row_id: str, name: str) -> None:
-    """A conflict is resolved by the earliest 'resolve' change to its field made after seeing
-    both sides (base stamp at or past the winner's). Derived from the change log alone, so the
-    resolution state converges like the data does."""
-    resolves = cur.execute(
-        "SELECT change_id, base_hlc FROM change_log WHERE tbl = ? AND row_id = ? AND field = ? "
-        "AND op = 'resolve' ORDER BY hlc",
-        (table, row_id, name),
-    ).fetchall()
-    conflicts = cur.execute(
-        "SELECT id, winner_hlc, resolved_by_change FROM conflict "
-        "WHERE tbl = ? AND row_id = ? AND field = ?",
-        (table, row_id, name),
-    ).fetchall()
-    for ident, winner_hlc, resolved in conflicts:
-        by = next((cid for cid, base in resolves if (base or "") >= winner_hlc), None)
-        if by != resolved:
-            cur.execute("UPDATE conflict SET resolved_by_change = ? WHERE id = ?", (by, ident))
-
-
-def scan_local_conflicts_in(uow: UnitOfWork, cur: sqlite3.Cursor) -> list[str]:
-    """Conflicts made on this laptop: an edit saved against a stale base after another device's
-    change to the same field had already arrived. Other replicas see the pair when our edit
-    reaches them; we see it here, the next time we merge or export."""
-    ensure_indexes(cur)
-    found = cur.execute("SELECT value FROM setting WHERE key = ?", (SCANNED_KEY,)).fetchone()
-    scanned = int(json.loads(found[0])) if found else 0
-    top = cur.execute(
-        "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE device_id = ?", (uow.device_id,)
-    ).fetchone()[0]
-    top = max(int(top), uow.next_seq - 1)
-    if top <= scanned:
-        return []
-    suspects = cur.execute(
-        "SELECT DISTINCT x.tbl, x.row_id, x.field FROM change_log x JOIN change_log y "
-        "ON y.tbl = x.tbl AND y.row_id = x.row_id AND y.field = x.field "
-        "WHERE x.device_id = ? AND x.seq > ? AND x.field != '*' AND y.change_id != x.change_id "
-        "AND y.hlc > COALESCE(x.base_hlc, '') AND x.hlc > COALESCE(y.base_hlc, '') "
-        "AND y.value IS NOT x.value",
-        (uow.device_id, scanned),
-    ).fetchall()
-    ids: list[str] = []
-    for table, row_id, name in suspects:
-        ids.extend(record_conflicts(cur, table, row_id, name))
-    cur.execute(
-        "INSERT INTO setting (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (SCANNED_KEY, json.dumps(top)),
-    )
-    return ids
 
 
 # --------------------------------------------------------------------------------- summaries
@@ -694,17 +603,6 @@ def _row_entries(cur: sqlite3.Cursor, table: str, row_id: str) -> list[dict[str,
         (table, row_id),
     )
     return [dict(zip(ENTRY_COLUMNS, r, strict=True)) for r in cur.fetchall()]
-
-
-def _household_of_row(cur: sqlite3.Cursor, table: str, row_id: str) -> str | None:
-    if table == "household":
-        return row_id
-    found = cur.execute(
-        "SELECT household_id FROM change_log WHERE tbl = ? AND row_id = ? "
-        "AND household_id IS NOT NULL LIMIT 1",
-        (table, row_id),
-    ).fetchone()
-    return found[0] if found else None
 
 
 def _load_pending(cur: sqlite3.Cursor) -> set[str]:
