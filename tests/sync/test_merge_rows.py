@@ -26,11 +26,12 @@ FLOATS = [60.5, 0.1 + 0.2, 1e-7, 3.0, 123456789.123, 2.2250738585072014e-308, 1 
 
 
 def raw_rows(db: Database, table: str) -> list[tuple[Any, ...]]:
-    """Every column as SQLite holds it: its type and its literal."""
+    """Every column as SQLite holds it: its storage type and its value (a REAL compares bit for
+    bit as a Python float)."""
     columns = [c.name for c in SYNCED[table].__table__.columns]  # type: ignore[attr-defined]
-    exprs = ", ".join(f"typeof({c}), quote({c})" for c in columns)
-    with sqlite3.connect(db.path) as conn:
-        return conn.execute(f"SELECT {exprs} FROM {table} ORDER BY id").fetchall()
+    exprs = ", ".join(f"typeof({c}), {c}" for c in columns)
+    with db.read() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(f"SELECT {exprs} FROM {table} ORDER BY id")]
 
 
 def pair(tmp_path: Path) -> tuple[Database, Database]:
@@ -186,3 +187,22 @@ def test_numbers_are_read_by_python_float(tmp_path: Path) -> None:
             got = cur.execute(f"SELECT {merge_rows.REAL_FUNCTION}(?)", (text,)).fetchone()[0]
             assert got == float(text) and type(got) is float
     b.close()
+
+
+def test_an_encrypted_database_merges_through_the_same_sql_path(tmp_path: Path) -> None:
+    """SQLCipher brings its own SQLite (and JSON functions): the rows must land the same."""
+    from desktop.core.database import open_database
+
+    a, plain = pair(tmp_path)
+    households(a, 12)
+    secret = open_database(tmp_path / "secret.db", passphrase="一二三四五六七八九十abc")
+    try:
+        ship(a, plain)
+        result = ship(a, secret)
+        assert result.pending_rows == 0
+        for table in ("region", "household", "member"):
+            assert raw_rows(secret, table) == raw_rows(plain, table) == raw_rows(a, table)
+    finally:
+        secret.close()
+        a.close()
+        plain.close()
