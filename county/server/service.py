@@ -102,7 +102,7 @@ class CountyService:
     def apply(self, path: Path) -> ImportReport:
         """Apply one received bundle file (and any held ones it unblocks)."""
         report, device = apply_bundle(self.county, path)
-        if device:
+        if device and report.outcomes[0].status != "applied":  # applying records the contact
             self.touch(device)
         return report
 

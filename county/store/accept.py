@@ -99,8 +99,8 @@ def prepare(entries: Iterable[Mapping[str, Any]]) -> Prepared:
             far += 1
         try:
             if name == "*":
-                row_values(table, entry["value"])  # refuses what a laptop would refuse
-                inserted[(table, row_id)] = json.loads(entry["value"])
+                # refuses what a laptop would refuse; the checked values name the row's place
+                inserted[(table, row_id)] = row_values(table, entry["value"])
                 place_rows.add((table, row_id))
             else:
                 field_value(table, name, entry["value"])
