@@ -32,6 +32,8 @@ from typing import Any
 from desktop.core.i18n import _
 
 STEPS = ("database", "pdf", "signature", "window", "folders")
+# Only on request (--only app --db PLAIN.db): the whole start-up of `doorstep --db`, for timing.
+EXTRA_STEPS = ("app",)
 WINDOW_TIMEOUT_S = 60.0
 SELF_TEST_NUMBER = "520102001001990001"
 SELF_TEST_HEAD = "张自检"
@@ -298,6 +300,61 @@ def _quiet_offscreen(_mode: Any, _context: Any, message: str) -> None:
         print(message, file=sys.stderr)
 
 
+def step_app(work: Workspace) -> str:
+    """Start the app exactly as ``doorstep --db X`` does (``run_app``: the restore check, opening
+    the file, the main window, the backup service) and quit once the window is usable. A
+    watchdog ends every event loop, a dialog's included, if that does not happen in time."""
+    from desktop.core.crypto import keys
+
+    if work.db_path is None:
+        raise SelfTestFailure(_("这一步需要用 --db 指定一个数据库。"))
+    if keys.is_encrypted(work.db_path):
+        # The app would ask for the passphrase in a dialog, which nobody can answer here.
+        raise SelfTestFailure(_("这一步只能打开未加密的数据库；加密的请用 --only window。"))
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QTimer, qInstallMessageHandler
+
+    from desktop.core import i18n
+    from desktop.ui.app import make_application, run_app
+    from desktop.ui.main_window import MainWindow
+
+    started = time.perf_counter()
+    previous_handler = qInstallMessageHandler(_quiet_offscreen)
+    app = make_application()
+    outcome = {"ready": False}
+    original_start = MainWindow.start
+
+    def start(window: Any) -> None:
+        def ready() -> None:
+            print(
+                _("  主窗口可用：打开这一步后 {seconds:.2f} 秒").format(
+                    seconds=time.perf_counter() - started
+                ),
+                flush=True,
+            )
+            outcome["ready"] = True
+            QTimer.singleShot(0, window.close)
+
+        window.ready.connect(ready)
+        window.offer_drafts = lambda: None  # a leftover draft must not open a dialog here
+        original_start(window)
+
+    MainWindow.start = start  # type: ignore[method-assign]
+    QTimer.singleShot(int(WINDOW_TIMEOUT_S * 1000), lambda: app.exit(1))
+    try:
+        status = run_app(work.db_path, demo=False, lang=i18n.current_language())
+    finally:
+        MainWindow.start = original_start  # type: ignore[method-assign]
+        qInstallMessageHandler(previous_handler)
+    if not outcome["ready"]:
+        raise SelfTestFailure(
+            _("程序在 {seconds:.0f} 秒内没有打开可用的主窗口。").format(seconds=WINDOW_TIMEOUT_S)
+        )
+    if status != 0:
+        raise SelfTestFailure(_("程序退出时返回 {status}。").format(status=status))
+    return _("程序照常启动，主窗口可用后关闭")
+
+
 def program_folder() -> Path:
     """Where the program lives: the frozen app's folder, or the source checkout."""
     if getattr(sys, "frozen", False):
@@ -335,6 +392,7 @@ STEP_FUNCTIONS: dict[str, Callable[[Workspace], str]] = {
     "signature": step_signature,
     "window": step_window,
     "folders": step_folders,
+    "app": step_app,
 }
 
 
@@ -345,6 +403,7 @@ def step_title(name: str) -> str:
         "signature": _("数据包签名"),
         "window": _("主窗口"),
         "folders": _("数据文件夹"),
+        "app": _("程序启动"),
     }
     return titles[name]
 
@@ -395,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doorstep --self-test", description=_("程序自检"))
     parser.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--only", help=_("只做这几步（用逗号分开）：{steps}").format(steps=",".join(STEPS))
+        "--only",
+        help=_("只做这几步（用逗号分开）：{steps}").format(steps=",".join(STEPS + EXTRA_STEPS)),
     )
     parser.add_argument("--db", type=Path, help=_("主窗口一步打开这个数据库（不写入）"))
     parser.add_argument("--keep", type=Path, help=_("把自检用的文件留在这个文件夹里"))
@@ -415,7 +475,7 @@ def main(argv: Sequence[str]) -> int:
         if unknown:
             print(
                 _("错误：没有这一步自检：{names}（可选：{steps}）。").format(
-                    names=",".join(unknown), steps=",".join(STEPS)
+                    names=",".join(unknown), steps=",".join(STEPS + EXTRA_STEPS)
                 ),
                 file=sys.stderr,
             )

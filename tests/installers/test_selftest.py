@@ -98,3 +98,31 @@ def test_english_output(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("[passed] Bundle signature:")
     assert result.stdout.strip().endswith("Self-test passed: all 1 checks are fine.")
+
+
+def test_app_step_starts_the_app_as_doorstep_db_does(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.db"
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    made = subprocess.run(
+        [sys.executable, "-m", "desktop", "demo", "--db", str(plain), "--households", "4"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DOORSTEP_PASSPHRASE"},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert made.returncode == 0, made.stderr
+    result = run_self_test("--only", "app", "--db", str(plain), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "  主窗口可用：打开这一步后 " in result.stdout
+    assert "[通过] 程序启动" in result.stdout
+    # run_app's backup service made the day's backup in the (temporary) user data folder
+    assert list((tmp_path / "data" / "Doorstep" / "backups").rglob("*"))
+
+    kept = tmp_path / "kept"
+    assert run_self_test("--only", "database", "--keep", str(kept)).returncode == 0
+    encrypted = run_self_test("--only", "app", "--db", str(kept / "selftest.db"), env=env)
+    assert encrypted.returncode == 1
+    assert "这一步只能打开未加密的数据库" in encrypted.stdout
+    alone = run_self_test("--only", "app", env=env)
+    assert alone.returncode == 1 and "这一步需要用 --db 指定一个数据库" in alone.stdout
