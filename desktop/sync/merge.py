@@ -271,7 +271,7 @@ class _RowMerger:
         self, table: str, groups: dict[str, list[dict[str, Any]]], pending: set[str]
     ) -> dict[str, list[dict[str, Any]]]:
         """Rows new to this replica, each created by one insert entry: written in SQL straight
-        from the change log (:mod:`desktop.sync.merge_rows`). Returns what is left for
+        from those entries (:mod:`desktop.sync.merge_rows`). Returns what is left for
         :meth:`merge_table`: the later entries of those rows (now ordinary writes to an
         existing row) and every group the SQL path does not take."""
         created = _existing_rows(self.cur, table, list(groups))
