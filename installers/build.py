@@ -48,8 +48,6 @@ def stage_resources(work: Path) -> Path:
 
     for po in sorted(staged.glob("translations/*/LC_MESSAGES/*.po")):
         entries = parse_po(po.read_text(encoding="utf-8"))
-        # The header entry names the charset; without it stock gettext reads the file as ASCII.
-        entries[""] = "Content-Type: text/plain; charset=UTF-8\n"
         mo = po.with_suffix(".mo")
         _write_mo(mo, entries)
         with mo.open("rb") as handle:

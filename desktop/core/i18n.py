@@ -104,7 +104,8 @@ def compile_catalogs() -> list[Path]:
         entries = parse_po(po.read_text(encoding="utf-8"))
         mo = po.with_suffix(".mo")
         _write_mo(mo, entries)
-        gettext.GNUTranslations(mo.open("rb"))  # proves the file is valid
+        with mo.open("rb") as handle:
+            gettext.GNUTranslations(handle)  # proves the file is valid
         written.append(mo)
     return written
 
@@ -112,6 +113,8 @@ def compile_catalogs() -> list[Path]:
 def _write_mo(path: Path, entries: dict[str, str]) -> None:
     import struct
 
+    # The header entry names the charset; without it stock gettext reads the file as ASCII.
+    entries = {"": "Content-Type: text/plain; charset=UTF-8\n", **entries}
     keys = sorted(entries)
     ids = b""
     strs = b""
