@@ -218,8 +218,11 @@ def apply_entries(uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> Merg
     _retry_pending(merger, cur, pending)
     merger.finish()
     if suspended:
+        # households (each re-read whole, members too), and rows that may have an entry to drop
+        # (a member moved house); a member new to this replica has none
         touched = {e["household_id"] for e in indexed if e["household_id"]}
-        touched |= {e["row_id"] for e in indexed} | merger.reindex
+        touched |= {e["row_id"] for e in indexed if e["field"] != "*" or e["tbl"] == "household"}
+        touched |= merger.reindex
         bulk_index.resume(cur, suspended, touched)
     _save_pending(cur, pending)
     result.pending_rows = len(pending)
@@ -416,7 +419,8 @@ class _RowMerger:
             self.summary_households.add(row_id)
         searched = SEARCHED.get(table)
         if searched is not None and (is_new or searched & set(changed)):
-            self.reindex.add(row_id)
+            if table == "household" or not is_new:
+                self.reindex.add(row_id)
             self.reindex.update(households)
             moved_to = changed.get("household_id") if table == "member" else None
             if isinstance(moved_to, str):
