@@ -1,7 +1,7 @@
 """County server load over loopback: PostgreSQL (production) beside the embedded SQLite default.
 
 Run: ``.venv/bin/python tests/bench/bench_server.py [--devices 200] [--bundles 10]
-[--changes 500] [--workers 2] [--backend both|postgresql|sqlite] [--pg-url URL]``
+[--changes 500] [--workers 3] [--backend both|postgresql|sqlite] [--pg-url URL]``
 (without ``--pg-url`` a private PostgreSQL cluster is started in a temp folder).
 
 Each simulated device has real keys and a county certificate for one village; its bundles are
@@ -303,7 +303,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--bundles", type=int, default=10)
     parser.add_argument("--changes", type=int, default=500, help="per bundle")
-    parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
+    parser.add_argument("--workers", type=int, default=3, help="server processes (PostgreSQL)")
     parser.add_argument("--backend", choices=["both", "postgresql", "sqlite"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("DOORSTEP_TEST_PG_URL"))
     parser.add_argument(
