@@ -1,13 +1,16 @@
 """Bundle benchmarks: export, verify + decrypt + apply, size, memory with photos.
 
-Run: ``.venv/bin/python tests/bench/bench_bundles.py [--changes 100000] [--photo-mb 2048]``.
+Run: ``.venv/bin/python tests/bench/bench_bundles.py [--changes 100000] [--photo-mb 2048]
+[--names real|digits] [--county]``.
 Each figure is printed beside a baseline measured in the same run:
 
 * export 100,000 changes (target < 3 s);
 * verify + decrypt + apply the same bundle at a fresh laptop (target < 5 s): the signature,
   age decryption, the hash and parse of every entry, and the merge (``apply_entries``, with the
   search index and household summaries kept right) committed in one transaction; beside raw
-  ``sqlite3`` executemany of the same rows and change-log entries into a plain schema;
+  ``sqlite3`` executemany of the same rows and change-log entries into a plain schema, with the
+  process's CPU seconds and the load average (on a shared machine the wall time varies with
+  what else runs; ``--county`` also times the county's own apply);
 * bundle size against the same changes as plain JSON (target < 1/4);
 * peak memory (ru_maxrss of a fresh process) exporting and importing a bundle with many photos
   (target < 200 MB); ``--photo-mb`` scales the photo volume, and the scale is printed.
