@@ -395,6 +395,7 @@ def _outbox_for(
         "seq_from": cursor + 1,
         "seq_to": max(top, cursor),
         "ack_seq": ack,
+        "ack_bundle": int(state["bundle_seq"]),  # its last up-bundle applied here: prune up to it
         "villages": cert["villages"],
         "created_at": keyring.now_iso(),
     }

@@ -369,7 +369,7 @@ def _apply_down(
         result = apply_entries(uow, entries)
         put_setting(uow.connection, CURSOR_KEY, {"server_seq": max(cursor, upto)})
         _acknowledge(uow.connection, device.device_id, int(manifest.get("ack_seq", 0)))
-    _prune_outbox(db, int(manifest.get("ack_seq", 0)))
+    _prune_outbox(db, int(manifest.get("ack_bundle", 0)))
     if result.applied == 0 and upto <= cursor:
         return Outcome(
             path,
@@ -399,6 +399,13 @@ def _apply_down(
     )
 
 
+def bundle_number(name: str) -> int | None:
+    """The sequence number in a bundle's file name (``<device>-000012.dsb`` -> 12)."""
+    stem = name.removesuffix(SUFFIX)
+    digits = stem.rsplit("-", 1)[-1]
+    return int(digits) if digits.isdigit() else None
+
+
 def _acknowledge(conn: Connection, device_id: str, ack_seq: int) -> None:
     if ack_seq > 0:
         conn.execute(
@@ -409,13 +416,16 @@ def _acknowledge(conn: Connection, device_id: str, ack_seq: int) -> None:
         )
 
 
-def _prune_outbox(db: Database, ack_seq: int) -> None:
-    """Drop our exported bundles whose changes the county has all acknowledged."""
+def _prune_outbox(db: Database, ack_bundle: int) -> None:
+    """Drop our exported bundles the county says it has applied (its last applied bundle of
+    ours). Not by change seq: a bundle that only carries our cursor holds no change, and
+    dropping it before the county has it would leave every later bundle held there for ever."""
     with db.read() as conn:
         index: dict[str, int] = get_setting(conn, OUTBOX_KEY, {})
     gone = []
-    for name, upto in index.items():
-        if upto <= ack_seq:
+    for name in index:
+        number = bundle_number(name)
+        if number is not None and number <= ack_bundle:
             (outbox_dir(db) / name).unlink(missing_ok=True)
             detached.signature_path(outbox_dir(db) / name).unlink(missing_ok=True)
             gone.append(name)

@@ -18,7 +18,7 @@ from desktop.core.database import Database, open_database
 from desktop.sync import agecrypt, minisign
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import MANIFEST, SIGNATURE, manifest_text
-from desktop.sync.exchange import import_bundles, status
+from desktop.sync.exchange import import_bundles, outbox_dir, status
 from tests.sync.network import Network, make_network
 from tests.sync.replicas import OTHER_VILLAGE, VILLAGE, seed_households
 
@@ -95,6 +95,39 @@ def test_a_bundle_before_its_predecessor_is_held_until_the_gap_closes(net: Netwo
     assert sorted(o.status for o in report.outcomes) == ["applied", "applied"]
     assert county_counts(net.county)[1] == 2
     assert not list(net.county.held_dir(a.device_id).glob("*.dsb"))
+
+
+def test_a_bundle_the_county_has_not_applied_stays_in_the_outbox(net: Network) -> None:
+    """A bundle that only reports the laptop's cursor holds no change; it must still wait for
+    the county's word before it is dropped, or every later bundle is held there for ever
+    (found by the convergence test: B imports, exports, imports again, then edits)."""
+    seed_households(net.laptops["A"], 1)
+    net.apply(net.export("A"))
+    net.outbox()
+    b = net.laptops["B"]
+    assert net.deliver("B").ok
+    [cursor_only] = net.export("B")  # nothing of B's own yet: only its cursor
+    assert cursor_only.is_file()
+    seed_households(net.laptops["A"], 1, start=2)
+    net.apply(net.export("A"))
+    net.outbox()
+    assert net.deliver("B").ok  # the county has not seen B's first bundle yet
+    assert cursor_only.is_file()
+    with b.unit_of_work() as uow:
+        household = uow.connection.execute(text("SELECT id FROM household LIMIT 1")).scalar_one()
+        uow.update("household", household, {"phone": "13800000001"})
+    net.export("B")
+    report = net.apply(sorted(outbox_dir(b).glob("*.dsb")))
+    assert sorted(o.status for o in report.outcomes) == ["applied", "applied"], [
+        o.message for o in report.outcomes
+    ]
+    net.outbox()
+    net.deliver("A")
+    with net.laptops["A"].read() as conn:
+        phones = [r[0] for r in conn.execute(text("SELECT phone FROM household"))]
+    assert "13800000001" in phones
+    net.deliver("B")  # now the county has both: B drops them
+    assert status(b).unacknowledged_bundles == 0
 
 
 def test_a_down_bundle_after_a_gap_is_held_on_the_laptop(net: Network, tmp_path: Path) -> None:
