@@ -52,9 +52,31 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("-o", "--output", type=Path, required=True, help=_("证书文件"))
     enroll.set_defaults(handler=run_enroll)
 
-    revoke = sub.add_parser("revoke", help=_("吊销一台电脑"))
+    code = sub.add_parser(
+        "enroll-code", help=_("为干部（或乡镇中转站）签发在线登记口令，口令写明可编辑的村")
+    )
+    data_arg(code)
+    code.add_argument("--villages", required=True, help=_("可编辑的村：代码或名称，逗号分隔"))
+    code.add_argument("--cadre", default="", help=_("领取口令的干部姓名（写入证书）"))
+    code.add_argument(
+        "--role",
+        choices=("device", "township-relay"),
+        default="device",
+        help=_("口令用途：device（笔记本电脑，默认）或 township-relay（乡镇中转站）"),
+    )
+    code.add_argument("--days", type=int, default=7, help=_("有效天数（默认 7 天）"))
+    code.add_argument("--uses", type=int, default=1, help=_("可用次数（默认 1 次）"))
+    code.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+    code.set_defaults(handler=run_enroll_code)
+
+    token = sub.add_parser("admin-token", help=_("显示（或更换）县管理员口令"))
+    data_arg(token)
+    token.add_argument("--rotate", action="store_true", help=_("换一个新口令，旧口令立即失效"))
+    token.set_defaults(handler=run_admin_token)
+
+    revoke = sub.add_parser("revoke", help=_("吊销一台电脑或一个乡镇中转站"))
     data_arg(revoke)
-    revoke.add_argument("device_id", help=_("设备编号"))
+    revoke.add_argument("device_id", help=_("设备编号或中转站编号"))
     revoke.add_argument("--reason", default="", help=_("吊销原因"))
     revoke.set_defaults(handler=run_revoke)
 
@@ -101,12 +123,35 @@ def _json_out(data: Any) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from county.admin_token import admin_token, token_path
     from county.data import County
 
     with County.init(args.data, args.name, args.db) as county:
+        admin_token(county.root)
         print(_("已建立县级数据文件夹 {path}。").format(path=args.data))
         print(_("县签名公钥：{key}").format(key=county.signing_public))
         print(_("县加密公钥：{key}").format(key=county.age_recipient))
+        print(
+            _("县管理员口令在 {path}（用 doorstep-county admin-token 查看）。").format(
+                path=token_path(county.root)
+            )
+        )
+    return EXIT_OK
+
+
+def run_admin_token(args: argparse.Namespace) -> int:
+    """Print the token (stdout, alone, for scripts); --rotate replaces it first."""
+    from county.admin_token import admin_token
+    from county.data import CountyError
+
+    if not (args.data / "county.json").is_file():  # the token is a file: no database needed
+        raise CountyError(
+            _("{path} 不是县级数据文件夹，请先运行“doorstep-county init”。").format(path=args.data)
+        )
+    token = admin_token(args.data, rotate=args.rotate)
+    print(token)
+    if args.rotate:
+        print(_("已换成新的县管理员口令，旧口令不再有效。"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -131,11 +176,47 @@ def run_enroll(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_enroll_code(args: argparse.Namespace) -> int:
+    from county.data import County
+    from county.enroll_codes import ROLE_STATION, issue_code, local_time
+
+    villages = [v for v in args.villages.replace("，", ",").split(",") if v.strip()]
+    with County.open(args.data, args.db) as county:
+        issued = issue_code(county, villages, args.role, args.cadre, args.days, args.uses)
+    if args.json:
+        _json_out(issued.to_json())
+        return EXIT_OK
+    print(issued.code)
+    for_whom = _("乡镇中转站") if issued.role == ROLE_STATION else (issued.cadre or _("干部"))
+    print(
+        _("登记口令给{who}，可编辑村 {villages}，可用 {uses} 次，{at} 前有效。").format(
+            who=for_whom,
+            villages=", ".join(issued.villages),
+            uses=issued.uses,
+            at=local_time(issued.expires_at),
+        ),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def run_revoke(args: argparse.Namespace) -> int:
     from county.data import County
     from county.enrollment import revoke
+    from county.server.stations import revoke_station, station_certificate
 
     with County.open(args.data, args.db) as county:
+        # a township station's id is not a laptop's: its certificate lives in stations/
+        if county.certificate(args.device_id) is None and station_certificate(
+            county, args.device_id
+        ):
+            revoke_station(county, args.device_id, args.reason)
+            print(
+                _("已吊销乡镇中转站 {id}，今后它的请求一律拒绝，也不能再次登记。").format(
+                    id=args.device_id
+                )
+            )
+            return EXIT_OK
         revoke(county, args.device_id, args.reason)
     print(_("已吊销设备 {id}，今后它的数据包一律拒收。").format(id=args.device_id))
     return EXIT_OK
@@ -238,6 +319,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from county.admin_token import admin_token
     from county.data import DB_ENV, County
     from county.server import asgi, create_app, logs
 
@@ -247,11 +329,14 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         with County.open(args.data):  # migrates, and refuses a wrong folder or database, early
             pass
+        admin_token(args.data)  # before the worker processes start
         logs.configure()
         print(
-            _("县级服务器：http://{host}:{port}/ ，登记口令在 {path}。").format(
-                host=args.host, port=args.port, path=args.data / "enroll-code"
-            ),
+            _(
+                "县级服务器：http://{host}:{port}/ 。县级网页需要县管理员口令"
+                "（doorstep-county admin-token --data {path}）；"
+                "登记口令用 doorstep-county enroll-code 签发。"
+            ).format(host=args.host, port=args.port, path=args.data),
             file=sys.stderr,
         )
         options: dict[str, Any] = {

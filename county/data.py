@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from county.store import schema
 from county.store.engine import Store, StoreError, open_store, redacted, sqlite_url
@@ -222,22 +222,26 @@ class County:
             for d in documents
         ]
 
-    def save_certificate(self, cert: dict[str, Any]) -> None:
-        """Record a certificate; enrolling the same laptop again keeps its chain and cursor."""
+    def save_certificate(self, cert: dict[str, Any], conn: Connection | None = None) -> None:
+        """Record a certificate; enrolling the same laptop again keeps its chain and cursor.
+        With ``conn``, inside the caller's transaction (an enrollment code used in the same)."""
         _safe(cert["device_id"])
-        with self.store.begin() as conn:
-            stmt = insert(conn, schema.device).values(
-                device_id=cert["device_id"],
-                certificate=json.dumps(cert, ensure_ascii=False),
-                cadre=str(cert.get("cadre", "")),
-                enrolled_at=keyring.now_iso(),
+        if conn is None:
+            with self.store.begin() as own:
+                self.save_certificate(cert, own)
+            return
+        stmt = insert(conn, schema.device).values(
+            device_id=cert["device_id"],
+            certificate=json.dumps(cert, ensure_ascii=False),
+            cadre=str(cert.get("cadre", "")),
+            enrolled_at=keyring.now_iso(),
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["device_id"],
+                set_={"certificate": stmt.excluded.certificate, "cadre": stmt.excluded.cadre},
             )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["device_id"],
-                    set_={"certificate": stmt.excluded.certificate, "cadre": stmt.excluded.cadre},
-                )
-            )
+        )
 
     def revocations(self) -> list[dict[str, Any]]:
         d = schema.device.c

@@ -25,9 +25,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.background import BackgroundTask
 
+from county.admin_token import admin_token
 from county.data import County
+from county.enroll_codes import CodeRefused
 from county.server import logs, schemas, stations, uploads, view
-from county.server.service import DEFAULT_MAX_UPLOAD, CountyService, EnrollRefused
+from county.server.admin_auth import AdminOnly
+from county.server.service import DEFAULT_MAX_UPLOAD, CountyService
 from desktop.core.i18n import _
 from desktop.core.services.errors import NotFound, ServiceError
 
@@ -38,6 +41,9 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.Problem, "description": "找不到"},
     422: {"model": schemas.Problem, "description": "拒收：原因见 detail，什么都没有改"},
 }
+ADMIN_REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": schemas.Problem, "description": "需要县管理员口令（Bearer 或浏览器登录）"},
+}
 
 
 def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
@@ -45,7 +51,7 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     county = County.open(Path(data_dir))  # refuses a folder that is not a county's, before serving
     service = CountyService(county, max_upload=max_upload)
     service.clear_scratch()
-    service.enroll_code()  # made now, so the operator can hand it out before anyone enrolls
+    admin_token(county.root)  # folders made before the token existed get one now
     log = logs.logger()
     county_name = str(json.loads((county.root / "county.json").read_text("utf-8")).get("name", ""))
 
@@ -116,14 +122,21 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     @app.post(
         "/enroll",
         response_model=schemas.Certificate,
-        responses={**REFUSALS, 403: {"model": schemas.Problem, "description": "登记口令不对"}},
+        responses={
+            **REFUSALS,
+            403: {
+                "model": schemas.Problem,
+                "description": "登记口令不对、已过期、已用完或不含所申请的村",
+            },
+        },
         tags=["登记"],
     )
     def enroll(body: schemas.EnrollRequest) -> dict[str, Any]:
-        """Check a laptop's enrollment request and sign its certificate for the named villages."""
+        """Check a laptop's enrollment request and sign its certificate for the villages its
+        enrollment code names (issued by ``doorstep-county enroll-code``)."""
         try:
-            cert = service.enroll(body.request, body.villages, body.enroll_code)
-        except EnrollRefused as exc:
+            cert = service.enroll(body.request, body.enroll_code, body.villages)
+        except CodeRefused as exc:
             raise HTTPException(403, str(exc)) from None
         log.info("enrolled", extra={"device": cert["device_id"], "villages": cert["villages"]})
         return cert
@@ -237,7 +250,13 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
         )
 
     # ------------------------------------------------------------------ conflicts
-    @app.get("/conflicts", response_model=list[schemas.ConflictOut], tags=["冲突"])
+    @app.get(
+        "/conflicts",
+        response_model=list[schemas.ConflictOut],
+        responses=ADMIN_REFUSALS,
+        dependencies=AdminOnly,
+        tags=["冲突"],
+    )
     def conflicts(include_resolved: bool = False) -> list[schemas.ConflictOut]:
         """Fields two laptops changed without seeing each other; the winner is applied already."""
         return [
@@ -262,7 +281,8 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     @app.post(
         "/conflicts/{conflict_id}/resolve",
         response_model=schemas.ResolveResult,
-        responses=REFUSALS,
+        responses={**REFUSALS, **ADMIN_REFUSALS},
+        dependencies=AdminOnly,
         tags=["冲突"],
     )
     def resolve(conflict_id: str, body: schemas.ResolveRequest) -> schemas.ResolveResult:
@@ -272,12 +292,24 @@ def create_app(data_dir: Path, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
         return schemas.ResolveResult(conflict_id=conflict_id, change_id=change)
 
     # ------------------------------------------------------------------ status
-    @app.get("/devices", response_model=list[schemas.DeviceStatus], tags=["状态"])
+    @app.get(
+        "/devices",
+        response_model=list[schemas.DeviceStatus],
+        responses=ADMIN_REFUSALS,
+        dependencies=AdminOnly,
+        tags=["状态"],
+    )
     def devices() -> list[dict[str, Any]]:
         """Every enrolled laptop: last contact, what it has not received yet, bundles held."""
         return service.devices()
 
-    @app.get("/", response_class=HTMLResponse, tags=["状态"])
+    @app.get(
+        "/",
+        response_class=HTMLResponse,
+        responses=ADMIN_REFUSALS,
+        dependencies=AdminOnly,
+        tags=["状态"],
+    )
     def county_view() -> str:
         """The read-only county page: households per village, devices, conflicts waiting."""
         return view.render(

@@ -23,8 +23,14 @@ class Problem(BaseModel):
 
 class EnrollRequest(BaseModel):
     request: dict[str, Any] = Field(description="本机 doorstep enroll request 生成的登记申请")
-    villages: list[str] = Field(min_length=1, description="可编辑的村：12 位代码或村名")
-    enroll_code: str = Field(description="县里的登记口令（数据文件夹中的 enroll-code 文件）")
+    enroll_code: str = Field(
+        max_length=64,
+        description="县里为这位干部签发的登记口令（doorstep-county enroll-code；口令写明可编辑的村）",
+    )
+    villages: list[str] | None = Field(
+        default=None,
+        description="可不填：可编辑的村由登记口令决定；填写时必须都在口令写明的村之内",
+    )
 
 
 class Certificate(BaseModel):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import threading
 import uuid
@@ -25,25 +24,19 @@ from typing import Any
 from sqlalchemy import case, false, func, select, update
 
 from county.data import County
-from county.enrollment import enroll
+from county.enroll_codes import enroll_device
 from county.exchange import apply_bundle, down_bundle
 from county.store import schema
 from county.store.accept import current_top, field_values
 from county.store.down import count_for
 from desktop.core.codec import encode
-from desktop.core.i18n import _
 from desktop.sync import keys as keyring
 from desktop.sync.bundle import SUFFIX, WrittenBundle
 from desktop.sync.conflicts import ConflictView, resolve_conflict
 from desktop.sync.exchange import ImportReport
 from desktop.sync.values import field_value
 
-ENROLL_CODE_FILE = "enroll-code"
 DEFAULT_MAX_UPLOAD = 256 << 20  # a season of edits with photos fits; a runaway upload does not
-
-
-class EnrollRefused(Exception):
-    """The enrollment code was wrong: the request is not the county's to sign."""
 
 
 @dataclass
@@ -55,17 +48,10 @@ class CountyService:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------------ enrollment
-    def enroll_code(self) -> str:
-        """A secret in the data folder that a laptop must present to enroll online; made once."""
-        path = self.county.root / ENROLL_CODE_FILE
-        if not path.is_file():
-            keyring.write_private(path, secrets.token_urlsafe(18) + "\n")
-        return path.read_text(encoding="utf-8").strip()
-
-    def enroll(self, request: Any, villages: list[str], code: str) -> dict[str, Any]:
-        if not secrets.compare_digest(code.encode(), self.enroll_code().encode()):
-            raise EnrollRefused(_("登记口令不对，请向县里核实。"))
-        cert = enroll(self.county, request, villages)
+    def enroll(self, request: Any, code: str, villages: list[str] | None = None) -> dict[str, Any]:
+        """A laptop's online enrollment with a code the county issued (the code names its
+        villages; see :mod:`county.enroll_codes`)."""
+        cert = enroll_device(self.county, request, code, villages)
         self.touch(cert["device_id"])
         return cert
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,7 +29,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from county.data import County, CountyError
-from county.enrollment import resolve_villages
+from county.enroll_codes import ROLE_STATION, CodeRefused, asked_villages, granted_villages, redeem
 from county.server.service import CountyService
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
@@ -46,8 +45,13 @@ ID = re.compile(r"[0-9a-fA-F-]{1,64}")
 
 class StationEnrollRequest(BaseModel):
     request: dict[str, Any] = Field(description="乡镇中转站生成的登记申请（自签名）")
-    villages: list[str] = Field(min_length=1, description="本站服务的村：12 位代码或村名")
-    enroll_code: str = Field(description="县里的登记口令")
+    enroll_code: str = Field(
+        max_length=64, description="县里为本站签发的登记口令（口令已写明本站服务的村）"
+    )
+    villages: list[str] | None = Field(
+        default=None,
+        description="可不填：服务的村由登记口令决定；填写时必须都在口令写明的村之内",
+    )
 
 
 class Directory(BaseModel):
@@ -96,8 +100,11 @@ def revoke_station(county: County, station_id: str, reason: str = "") -> dict[st
     return entry
 
 
-def enroll_station(county: County, request: Any, villages: list[str]) -> dict[str, Any]:
-    """Check a station's self-signed request and issue its certificate (kept in stations/)."""
+def enroll_station(
+    county: County, request: Any, code: str, villages: list[str] | None = None
+) -> dict[str, Any]:
+    """Check a station's self-signed request, use its enrollment code once (the code says which
+    villages it serves) and issue its certificate (kept in stations/), in one transaction."""
     if not isinstance(request, dict):
         raise keyring.EnrollmentError(_("登记申请的格式不对。"))
     checked = keyring.verify_document(
@@ -109,23 +116,26 @@ def enroll_station(county: County, request: Any, villages: list[str]) -> dict[st
         raise keyring.EnrollmentError(_("登记申请缺少中转站编号或名称。"))
     if station_id in county.revoked() or station_revoked(county, station_id):
         raise keyring.EnrollmentError(_("这个中转站已被吊销，不能再次登记。"))
-    certificate = {
-        "type": STATION_CERTIFICATE_TYPE,
-        "version": keyring.DOCUMENT_VERSION,
-        "station_id": station_id,
-        "name": name,
-        "role": STATION_ROLE,
-        "signing_key": checked["signing_key"],
-        "villages": resolve_villages(county, villages),
-        "county_signing_key": county.signing_public,
-        "issued_at": keyring.now_iso(),
-    }
-    signed = keyring.sign_document(certificate, county.signing)
-    folder = stations_dir(county)
-    folder.mkdir(exist_ok=True)
-    tmp = folder / f".{station_id}.part"
-    tmp.write_text(json.dumps(signed, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(folder / f"{station_id}.json")
+    wanted = asked_villages(county, villages)
+    with county.store.begin() as conn:  # the certificate is written before the use commits
+        grant = redeem(conn, code, ROLE_STATION)
+        certificate = {
+            "type": STATION_CERTIFICATE_TYPE,
+            "version": keyring.DOCUMENT_VERSION,
+            "station_id": station_id,
+            "name": name,
+            "role": STATION_ROLE,
+            "signing_key": checked["signing_key"],
+            "villages": granted_villages(grant, wanted),
+            "county_signing_key": county.signing_public,
+            "issued_at": keyring.now_iso(),
+        }
+        signed = keyring.sign_document(certificate, county.signing)
+        folder = stations_dir(county)
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f".{station_id}.part"
+        tmp.write_text(json.dumps(signed, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(folder / f"{station_id}.json")
     return signed
 
 
@@ -202,19 +212,19 @@ def _router(service: CountyService) -> APIRouter:
     router = APIRouter(prefix="/stations", tags=["乡镇中转站"])
     problems: dict[int | str, dict[str, Any]] = {
         401: {"description": "请求没有签名或已过时"},
-        403: {"description": "不是登记过的中转站或无权代收"},
+        403: {"description": "登记口令不对、过期或用完；不是登记过的中转站或无权代收"},
         404: {"description": "找不到"},
         422: {"description": "拒绝：原因见 detail"},
     }
 
     @router.post("/enroll", responses=problems)
     def enroll(body: StationEnrollRequest) -> dict[str, Any]:
-        """Enroll a township relay station with the county's enrollment code."""
-        if not _same(body.enroll_code, service.enroll_code()):
-            raise HTTPException(403, _("登记口令不对，请向县里核实。"))
+        """Enroll a township relay station with the code the county issued for it
+        (``doorstep-county enroll-code --role township-relay``); the code names its villages."""
         try:
-            with service.lock:
-                return enroll_station(county, body.request, body.villages)
+            return enroll_station(county, body.request, body.enroll_code, body.villages)
+        except CodeRefused as exc:
+            raise HTTPException(403, str(exc)) from None
         except ServiceError as exc:
             raise HTTPException(422, str(exc)) from None
 
@@ -273,10 +283,6 @@ def _router(service: CountyService) -> APIRouter:
         )
 
     return router
-
-
-def _same(given: str, expected: str) -> bool:
-    return secrets.compare_digest(given.encode(), expected.encode())
 
 
 __all__ = [

@@ -9,6 +9,8 @@
 * ``conflict`` — concurrent differing writes of one field, with the same ids the laptops record.
 * ``device`` — enrolled laptops: certificate, revocation, their chain of up-bundles, their cursor,
   the down-bundles sent to them and their last contact.
+* ``enroll_code`` — one-time codes the county hands a cadre or a township office: hashed, with
+  the villages they enroll for, an expiry and the uses left (see :mod:`county.enroll_codes`).
 * ``counter`` — the next ``server_seq``; its row lock orders the numbering (see ``accept``).
 * ``meta`` — the county's own device id and other small facts.
 
@@ -123,6 +125,18 @@ device = Table(
     Column("down_hash", String(128), nullable=False, default=""),
     Column("ack_sent", BigInteger, nullable=False, default=0),
     Column("last_contact", String(40)),
+)
+
+enroll_code = Table(
+    "enroll_code",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("role", String(20), nullable=False),  # device | township-relay
+    Column("villages", Text, nullable=False),  # JSON list of 12-digit codes
+    Column("cadre", Text, nullable=False, default=""),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),  # UTC, YYYY-MM-DDTHH:MM:SSZ
+    Column("uses_left", BigInteger, nullable=False),
 )
 
 counter = Table(

@@ -55,8 +55,9 @@ def register_sync_commands(subparsers: Any) -> None:
     _db_arg(online)
     online.add_argument("--server", required=True, help=_("县服务器地址，如 http://县里:8700"))
     online.add_argument("--cadre", required=True, help=_("使用本机的干部姓名"))
-    online.add_argument("--villages", required=True, help=_("申请编辑的村：代码或名称，逗号分隔"))
-    online.add_argument("--code", required=True, help=_("县里给的登记口令"))
+    online.add_argument(
+        "--code", required=True, help=_("县里给的登记口令（口令已写明本机可编辑的村）")
+    )
     online.set_defaults(handler=run_enroll_online)
 
     bundle = subparsers.add_parser("bundle", help=_("导出、导入、查看数据包"))
@@ -95,14 +96,18 @@ def register_sync_commands(subparsers: Any) -> None:
     relay.add_argument("--server", help=_("县服务器地址（默认用登记时的地址；连不上时先暂存）"))
     relay.add_argument("--state", type=Path, help=_("中转站的数据文件夹（默认在用户数据目录中）"))
     relay.add_argument("--name", help=_("首次使用：中转站名称（如乡镇名），与 --enroll-code 一起"))
-    relay.add_argument("--villages", help=_("首次使用：本站服务的村，代码或名称，逗号分隔"))
-    relay.add_argument("--enroll-code", help=_("首次使用：县里给的登记口令，先在县里登记本站"))
+    relay.add_argument(
+        "--enroll-code",
+        help=_("首次使用：县里为本站签发的登记口令（口令写明服务的村），先在县里登记本站"),
+    )
     relay.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
     relay.set_defaults(handler=run_usb_relay)
 
     server = subparsers.add_parser("sync", help=_("与县服务器在线同步"))
     _db_arg(server)
-    server.add_argument("--server", required=True, help=_("县服务器地址，如 http://县里:8700"))
+    server.add_argument(
+        "--server", help=_("县服务器地址，如 http://县里:8700（不填则用本机保存的地址）")
+    )
     server.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
     server.set_defaults(handler=run_online_sync)
 
@@ -330,10 +335,9 @@ def run_usb_relay(args: argparse.Namespace) -> int:
 
     state = args.state or default_state_dir()
     if args.enroll_code and Station(state).certificate() is None:
-        if not (args.server and args.name and args.villages):
-            raise SyncCommandError(_("登记中转站需要同时给出 --server、--name 和 --villages。"))
-        villages = [v.strip() for v in args.villages.replace("，", ",").split(",") if v.strip()]
-        cert = enroll_station(state, args.server, args.name, villages, args.enroll_code)
+        if not (args.server and args.name):
+            raise SyncCommandError(_("登记中转站需要同时给出 --server 和 --name。"))
+        cert = enroll_station(state, args.server, args.name, args.enroll_code)
         if not args.json:
             print(
                 _("中转站“{name}”已在县里登记，服务的村：{villages}。").format(
@@ -359,12 +363,12 @@ def run_usb_relay(args: argparse.Namespace) -> int:
 
 
 def run_enroll_online(args: argparse.Namespace) -> int:
-    from desktop.sync.client import enroll_online
+    from desktop.sync.client import enroll_online, remember_server
 
-    villages = [v.strip() for v in args.villages.replace("，", ",").split(",") if v.strip()]
     # A new laptop starts here too: its (empty) database is created by the request.
     with _open(args.db, create=True) as db:
-        cert = enroll_online(db, args.server, args.cadre, villages, args.code)
+        cert = enroll_online(db, args.server, args.cadre, args.code)
+        remember_server(db, args.server)  # so a later `doorstep sync --db` needs no --server
     print(
         _("已安装登记证书：干部 {cadre}，可编辑村 {villages}。").format(
             cadre=cert["cadre"], villages=", ".join(cert["villages"])
@@ -374,10 +378,18 @@ def run_enroll_online(args: argparse.Namespace) -> int:
 
 
 def run_online_sync(args: argparse.Namespace) -> int:
-    from desktop.sync.client import sync_online
+    from desktop.sync.client import saved_server, sync_online
 
     with _open(args.db) as db:
-        report = sync_online(db, args.server)
+        server = args.server or saved_server(db)
+        if not server:
+            raise SyncCommandError(
+                _(
+                    "本机还没有保存县服务器地址：请用 --server 指定，如 --server http://县里:8700"
+                    "（在线登记或在同步窗口里填写后会记住）。"
+                )
+            )
+        report = sync_online(db, server)
     if args.json:
         _json_out(
             {

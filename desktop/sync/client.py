@@ -31,6 +31,7 @@ from desktop.sync.exchange import (
     export_bundles,
     get_setting,
     import_bundles,
+    put_setting,
     work_dir,
 )
 from desktop.sync.request_auth import server_clock_offset, sign_request
@@ -363,18 +364,36 @@ def _download_name(response: httpx.Response) -> str:
     return found.group(1) if found else bundle_name("county", 0)
 
 
+# --------------------------------------------------------------------------------- settings
+# the county server's address, kept in the laptop database's setting table (one laptop, one
+# county): the app's sync window and first-run wizard write it, ``doorstep sync`` reads it
+SERVER_SETTING = "sync:online_server"  # {"url": str, "auto": bool}
+
+
+def saved_server(db: Database) -> str | None:
+    """The server address the app saved for this laptop, or None."""
+    with db.read() as conn:
+        raw = get_setting(conn, SERVER_SETTING, {})
+    url = str(raw.get("url") or "").strip() if isinstance(raw, dict) else ""
+    return url or None
+
+
+def remember_server(db: Database, url: str) -> None:
+    """Save the address if none is saved yet (an address the cadre set in the app stays)."""
+    if saved_server(db) is None:
+        with db.write_connection() as conn:
+            put_setting(conn, SERVER_SETTING, {"url": url.strip().rstrip("/"), "auto": True})
+
+
 # --------------------------------------------------------------------------------- enroll
-def enroll_online(
-    db: Database, server_url: str, cadre: str, villages: list[str], code: str
-) -> dict[str, Any]:
-    """Ask the county server for a certificate and install it (for counties with a network)."""
+def enroll_online(db: Database, server_url: str, cadre: str, code: str) -> dict[str, Any]:
+    """Ask the county server for a certificate and install it (for counties with a network).
+    The enrollment code the county issued says which villages: the laptop names none."""
     request = keyring.enrollment_request(db, cadre)
     conn = Connection(server_url)
     try:
         response = conn.request(
-            "POST",
-            "/enroll",
-            json={"request": request, "villages": villages, "enroll_code": code},
+            "POST", "/enroll", json={"request": request, "enroll_code": code.strip()}
         )
     finally:
         conn.close()
@@ -390,6 +409,8 @@ __all__ = [
     "SyncCancelled",
     "device_signer",
     "enroll_online",
+    "remember_server",
+    "saved_server",
     "sync_online",
     "upload_bundle",
 ]

@@ -103,11 +103,10 @@ class RelayReport:
 
 
 # --------------------------------------------------------------------------------- enrollment
-def enroll_station(
-    state_dir: Path, server: str, name: str, villages: list[str], code: str
-) -> dict[str, Any]:
-    """Enroll this township office as a relay station with the county server (its enrollment
-    code, the villages it serves); installs and returns the county's certificate."""
+def enroll_station(state_dir: Path, server: str, name: str, code: str) -> dict[str, Any]:
+    """Enroll this township office as a relay station with the county server, with the code the
+    county issued for it (the code names the villages it serves); installs and returns the
+    county's certificate."""
     station = Station(Path(state_dir))
     request = station.request(name)
     conn = Connection(server, RETRIES, BACKOFF)
@@ -115,7 +114,7 @@ def enroll_station(
         response = conn.request(
             "POST",
             "/stations/enroll",
-            json={"request": request, "villages": villages, "enroll_code": code},
+            json={"request": request, "enroll_code": code.strip()},
         )
     finally:
         conn.close()

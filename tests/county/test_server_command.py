@@ -35,8 +35,12 @@ def test_serve_runs_the_county_and_logs_json_lines(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
         assert health.status_code == 200 and health.json()["county"] == "示范县"
-        assert (data / "enroll-code").is_file()
-        assert (data / "enroll-code").stat().st_mode & 0o077 == 0  # a secret: owner only
+        token = data / "admin-token"  # a folder from before the token: serve makes one
+        assert token.is_file() and token.stat().st_mode & 0o077 == 0  # a secret: owner only
+        devices = f"http://127.0.0.1:{port}/devices"
+        assert httpx.get(devices, timeout=5).status_code == 401
+        bearer = {"Authorization": f"Bearer {token.read_text().strip()}"}
+        assert httpx.get(devices, headers=bearer, timeout=5).json() == []
     finally:
         process.terminate()
         _out, err = process.communicate(timeout=20)
@@ -70,7 +74,9 @@ def test_serve_with_several_worker_processes_shares_one_database(tmp_path: Path)
                 time.sleep(0.1)
         answers = {httpx.get(f"http://127.0.0.1:{port}/health").json()["county"] for _ in range(6)}
         assert health.status_code == 200 and answers == {"示范县"}
-        assert httpx.get(f"http://127.0.0.1:{port}/devices").json() == []
+        bearer = {"Authorization": f"Bearer {(data / 'admin-token').read_text().strip()}"}
+        for _ in range(4):  # whichever worker answers knows the one token
+            assert httpx.get(f"http://127.0.0.1:{port}/devices", headers=bearer).json() == []
     finally:
         process.terminate()
         process.wait(20)

@@ -12,12 +12,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from county.admin_token import admin_token
 from county.cli import main as county_main
 from county.server import create_app
 from desktop import cli
 from desktop.core.database import Database, open_database
 from desktop.sync.client import enroll_online, sync_online
 from desktop.sync.exchange import export_bundles, status
+from tests.county.codes import admin, issue
 from tests.county.live_server import free_port, serving
 from tests.county.store_counts import county_changes
 from tests.county.test_county_import import make_roster
@@ -50,13 +52,13 @@ def test_two_laptops_sync_online_through_the_county(
     seeded_county: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = create_app(seeded_county)
-    code = (seeded_county / "enroll-code").read_text().strip()
+    code = issue(seeded_county, ["新寨村"], uses=2)  # one code for the village's two cadres
     with serving(app) as url:
         a = open_database(tmp_path / "a.db")
         b = open_database(tmp_path / "b.db")
         try:
-            enroll_online(a, url, "张三", ["新寨村"], code)
-            enroll_online(b, url, "李四", [VILLAGE], code)
+            enroll_online(a, url, "张三", code)
+            enroll_online(b, url, "李四", code)
             steps: list[tuple[str, int, int]] = []
             first = sync_online(a, url, progress=lambda *s: steps.append(s))
             assert first.synced, first.lines()
@@ -83,10 +85,11 @@ def test_two_laptops_sync_online_through_the_county(
             again = sync_online(b, url)
             assert again.synced and again.nothing_new
 
-            devices = httpx.get(f"{url}/devices").json()
+            devices = httpx.get(f"{url}/devices", headers=admin(seeded_county)).json()
             assert {d["cadre"] for d in devices} == {"张三", "李四"}
             assert all(d["last_contact"] and d["pending"] == 0 for d in devices)
-            page = httpx.get(f"{url}/").text
+            assert httpx.get(f"{url}/").status_code == 401  # the county view: admin only
+            page = httpx.get(f"{url}/", auth=("县信息科", admin_token(seeded_county))).text
             assert "新寨村" in page and "张三" in page and "示范县" in page
         finally:
             a.close()
@@ -95,9 +98,9 @@ def test_two_laptops_sync_online_through_the_county(
 
 def test_the_same_bundle_twice_at_once_is_applied_once(seeded_county: Path, tmp_path: Path) -> None:
     app = create_app(seeded_county)
-    code = (seeded_county / "enroll-code").read_text().strip()
+    code = issue(seeded_county, [VILLAGE])
     with serving(app) as url, open_database(tmp_path / "c.db") as c:
-        enroll_online(c, url, "王五", [VILLAGE], code)
+        enroll_online(c, url, "王五", code)
         assert sync_online(c, url).synced
         with c.read() as conn:
             target = conn.execute(
@@ -132,9 +135,9 @@ def test_the_same_bundle_twice_at_once_is_applied_once(seeded_county: Path, tmp_
 def test_an_unreachable_server_is_reported_honestly_then_retried(
     seeded_county: Path, tmp_path: Path
 ) -> None:
-    code = (seeded_county / "enroll-code").read_text().strip()
+    code = issue(seeded_county, [VILLAGE])
     with serving(create_app(seeded_county)) as url, open_database(tmp_path / "d.db") as d:
-        enroll_online(d, url, "赵六", [VILLAGE], code)
+        enroll_online(d, url, "赵六", code)
     port = free_port()
     with open_database(tmp_path / "d.db") as d:
         report = sync_online(d, f"http://127.0.0.1:{port}", retries=2, backoff=0.01)
@@ -163,9 +166,9 @@ def test_an_unreachable_server_is_reported_honestly_then_retried(
 
 
 def test_a_revoked_laptop_is_told_why_and_not_synced(seeded_county: Path, tmp_path: Path) -> None:
-    code = (seeded_county / "enroll-code").read_text().strip()
+    code = issue(seeded_county, [VILLAGE])
     with serving(create_app(seeded_county)) as url, open_database(tmp_path / "e.db") as e:
-        enroll_online(e, url, "钱七", [VILLAGE], code)
+        enroll_online(e, url, "钱七", code)
         assert sync_online(e, url).synced
         with e.read() as conn:
             target = conn.execute(text("SELECT id FROM household LIMIT 1")).scalar_one()

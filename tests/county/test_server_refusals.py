@@ -21,6 +21,7 @@ from desktop.sync import keys as keyring
 from desktop.sync.bundle import SIGNATURE
 from desktop.sync.client import device_signer
 from desktop.sync.exchange import import_bundles
+from tests.county.codes import admin, issue
 from tests.sync.conftest import net, network_template  # noqa: F401  (fixtures)
 from tests.sync.network import Network, make_network
 from tests.sync.replicas import OTHER_VILLAGE, VILLAGE, seed_households
@@ -143,7 +144,7 @@ def test_held_until_the_gap_closes_then_both_applied(net: Network, client: TestC
     done = upload(client, first)
     assert done["_status"] == 200 and done["status"] == "applied"
     assert len(done["also_applied"]) == 1  # type: ignore[arg-type]
-    devices = {d["device_id"]: d for d in client.get("/devices").json()}
+    devices = {d["device_id"]: d for d in client.get("/devices", headers=admin(net.county)).json()}
     assert devices[a.device_id]["held"] == 0 and devices[a.device_id]["bundles_applied"] == 2
     assert devices[a.device_id]["last_contact"]
 
@@ -174,29 +175,33 @@ def test_download_is_the_devices_villages_and_204_when_nothing_new(
     assert again.status_code == 204
 
 
-def test_enrollment_needs_the_county_code(net: Network, client: TestClient, tmp_path: Path) -> None:  # noqa: F811
+def test_enrollment_needs_a_code_the_county_issued(
+    net: Network,  # noqa: F811
+    client: TestClient,
+    tmp_path: Path,
+) -> None:
     from desktop.core.database import open_database
 
     with open_database(tmp_path / "new.db") as db:
         request = keyring.enrollment_request(db, "新干部")
-    code = (net.county.root / "enroll-code").read_text().strip()
-    wrong = client.post(
-        "/enroll", json={"request": request, "villages": [VILLAGE], "enroll_code": "guess"}
-    )
-    assert wrong.status_code == 403 and "口令" in wrong.json()["detail"]
-    bad = client.post(
-        "/enroll",
-        json={"request": {"type": "x"}, "villages": [VILLAGE], "enroll_code": code},
-    )
+    code = issue(net.county, [VILLAGE])
+    wrong = client.post("/enroll", json={"request": request, "enroll_code": "guess"})
+    assert wrong.status_code == 403 and "口令不对" in wrong.json()["detail"]
+    bad = client.post("/enroll", json={"request": {"type": "x"}, "enroll_code": code})
     assert bad.status_code == 422 and isinstance(bad.json()["detail"], str)
     nowhere = client.post(
         "/enroll", json={"request": request, "villages": ["没有这个村"], "enroll_code": code}
     )
     assert nowhere.status_code == 422 and "找不到" in nowhere.json()["detail"]
-    good = client.post(
-        "/enroll", json={"request": request, "villages": [VILLAGE], "enroll_code": code}
+    outside = client.post(
+        "/enroll", json={"request": request, "villages": [OTHER_VILLAGE], "enroll_code": code}
     )
+    assert outside.status_code == 403
+    assert OTHER_VILLAGE in outside.json()["detail"] and "不在其中" in outside.json()["detail"]
+    good = client.post("/enroll", json={"request": request, "enroll_code": code.lower()})
     assert good.status_code == 200 and good.json()["villages"] == [VILLAGE]
+    again = client.post("/enroll", json={"request": request, "enroll_code": code})
+    assert again.status_code == 403 and "用完" in again.json()["detail"]
 
 
 def test_conflicts_listed_and_resolved(net: Network, client: TestClient) -> None:  # noqa: F811
@@ -214,18 +219,23 @@ def test_conflicts_listed_and_resolved(net: Network, client: TestClient) -> None
     for name in ("A", "B"):
         [bundle] = net.export(name)
         assert upload(client, bundle)["status"] == "applied"
-    [conflict] = client.get("/conflicts").json()
+    as_admin = admin(net.county)
+    assert client.get("/conflicts").status_code == 401  # the county administrator only
+    [conflict] = client.get("/conflicts", headers=as_admin).json()
     assert conflict["field"] == "phone"
     assert {conflict["winner_value"], conflict["loser_value"]} == {"13800000001", "13800000002"}
-    assert "待处理的冲突（1）" in client.get("/").text
-    missing = client.post("/conflicts/nope/resolve", json={"value": "1"})
+    assert "待处理的冲突（1）" in client.get("/", headers=as_admin).text
+    missing = client.post("/conflicts/nope/resolve", json={"value": "1"}, headers=as_admin)
     assert missing.status_code == 404 and "找不到" in missing.json()["detail"]
-    invalid = client.post(f"/conflicts/{conflict['id']}/resolve", json={"value": "abc"})
+    resolve = f"/conflicts/{conflict['id']}/resolve"
+    invalid = client.post(resolve, json={"value": "abc"}, headers=as_admin)
     assert invalid.status_code == 422 and isinstance(invalid.json()["detail"], str)
-    done = client.post(f"/conflicts/{conflict['id']}/resolve", json={"value": "13800000002"})
+    assert client.post(resolve, json={"value": "13800000002"}).status_code == 401
+    done = client.post(resolve, json={"value": "13800000002"}, headers=as_admin)
     assert done.status_code == 200
-    assert client.get("/conflicts").json() == []
-    assert len(client.get("/conflicts", params={"include_resolved": True}).json()) == 1
+    assert client.get("/conflicts", headers=as_admin).json() == []
+    everything = client.get("/conflicts", params={"include_resolved": True}, headers=as_admin)
+    assert len(everything.json()) == 1
     later = download(client, a).content  # the decision travels
     path = net.root / "a-down.dsb"
     path.write_bytes(later)

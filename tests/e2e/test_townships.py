@@ -33,6 +33,7 @@ from desktop.core.services.visits import record_visit
 from desktop.sync.client import enroll_online, sync_online
 from desktop.sync.relay import RelayReport, enroll_station, relay_stick
 from desktop.sync.usb import sync_stick
+from tests.county.codes import admin, issue
 from tests.county.conftest import PG_ENV, PostgresDatabases
 from tests.county.live_server import free_port, serving
 
@@ -160,14 +161,16 @@ def held_villages(db: Database) -> set[str]:
 
 
 def everyone_agrees(
-    laptops: dict[str, Database], auditor: Database, url: str, resolved: bool
+    laptops: dict[str, Database], auditor: Database, url: str, resolved: bool, data: Path
 ) -> None:
     """The laptops, the county (through a fresh laptop for every village, and its conflict list)
     hold the same rows for the villages they share, the same conflicts, and nothing else."""
     assert sync_online(auditor, url).synced
     county_conflicts = {
         (c["table"], c["row_id"], c["field"], c["winner_value"], c["loser_value"], c["resolved"])
-        for c in httpx.get(f"{url}/conflicts", params={"include_resolved": True}).json()
+        for c in httpx.get(
+            f"{url}/conflicts", params={"include_resolved": True}, headers=admin(data)
+        ).json()
     }
     assert len(county_conflicts) == 1
     [(table, _row, field, winner, loser, done)] = county_conflicts
@@ -189,16 +192,15 @@ def everyone_agrees(
 
 def test_three_laptops_two_townships_one_county(county: tuple[Path, str], tmp_path: Path) -> None:
     data, url = county
-    code = (data / "enroll-code").read_text().strip()
     offline = f"http://127.0.0.1:{free_port()}"  # nothing listens here: the county "unreachable"
     laptops = {name: open_database(tmp_path / f"{name}.db") for name in WORKS_IN}
     auditor = open_database(tmp_path / "auditor.db")
     try:
         for name, villages in WORKS_IN.items():
-            enroll_online(laptops[name], url, name, sorted(villages), code)
+            enroll_online(laptops[name], url, name, issue(data, sorted(villages), cadre=name))
         hongyan, qingshan = tmp_path / "红岩镇", tmp_path / "青山镇"
-        enroll_station(hongyan, url, "红岩镇", [XINZHAI, LAOZHAI], code)
-        enroll_station(qingshan, url, "青山镇", [PINGSHANG], code)
+        enroll_station(hongyan, url, "红岩镇", issue(data, [XINZHAI, LAOZHAI], "township-relay"))
+        enroll_station(qingshan, url, "青山镇", issue(data, [PINGSHANG], "township-relay"))
         sticks = {"李四": tmp_path / "stick-李四", "王五": tmp_path / "stick-王五"}
         for stick in sticks.values():
             stick.mkdir()
@@ -260,8 +262,8 @@ def test_three_laptops_two_townships_one_county(county: tuple[Path, str], tmp_pa
         assert any(r.written for r in relayed)
 
         # the county's state as it serves it: a fresh laptop for all three villages
-        enroll_online(auditor, url, "县审计", sorted(VILLAGES), code)
-        everyone_agrees(laptops, auditor, url, resolved=False)
+        enroll_online(auditor, url, "县审计", issue(data, sorted(VILLAGES)))
+        everyone_agrees(laptops, auditor, url, resolved=False, data=data)
         with zhang.read() as conn:
             row = conn.execute(
                 text("SELECT phone, housing_area, size FROM household WHERE number = :n"),
@@ -271,13 +273,15 @@ def test_three_laptops_two_townships_one_county(county: tuple[Path, str], tmp_pa
         assert row.phone in {"13800000001", "13900000002"}
 
         # the county decides the conflict; the decision travels by both roads
-        [conflict] = httpx.get(f"{url}/conflicts").json()
+        [conflict] = httpx.get(f"{url}/conflicts", headers=admin(data)).json()
         decided = httpx.post(
-            f"{url}/conflicts/{conflict['id']}/resolve", json={"value": "13900000002"}
+            f"{url}/conflicts/{conflict['id']}/resolve",
+            json={"value": "13900000002"},
+            headers=admin(data),
         )
         assert decided.status_code == 200, decided.text
         a_round()
-        everyone_agrees(laptops, auditor, url, resolved=True)
+        everyone_agrees(laptops, auditor, url, resolved=True, data=data)
         for db in laptops.values():
             with db.read() as conn:
                 phone = conn.execute(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QLineEdit, QWizard
 
 from county.data import County
 from county.server import create_app
@@ -24,6 +24,7 @@ from desktop.ui.first_run.setup_state import SetupState, load_setup, setup_file
 from desktop.ui.first_run.steps import create_database
 from desktop.ui.first_run.wizard import DATA, LANGUAGE, MODE, ONLINE, PASSPHRASE, WORK
 from desktop.ui.sync.online_settings import load_settings
+from tests.county.codes import issue
 from tests.county.live_server import serving
 from tests.gui.test_first_run import (
     PASSPHRASE_TEXT,
@@ -54,7 +55,7 @@ def county_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def server(county_root: Path) -> Iterator[tuple[str, str]]:
     app = create_app(county_root)
-    code = (county_root / "enroll-code").read_text(encoding="utf-8").strip()
+    code = issue(county_root, [VILLAGE], cadre="张三")  # the county chose the village
     with serving(app) as url:
         yield url, code
 
@@ -75,10 +76,10 @@ def test_enroll_online_then_download(
     page = wizard.pages[ONLINE]
     page.cadre_edit.setText("张三")  # type: ignore[attr-defined]
     page.server_edit.setText(url)  # type: ignore[attr-defined]
+    assert not page.isComplete()  # the code is still missing
     page.code_edit.setText("not-the-code")  # type: ignore[attr-defined]
-    assert not page.isComplete()  # the villages are still missing
-    page.villages_edit.setText("新寨村")  # type: ignore[attr-defined]
     assert page.isComplete()
+    assert page.findChild(QLineEdit, "online_villages") is None  # the cadre chooses no village
     wizard.next()
     set_passphrase(wizard, PASSPHRASE_TEXT, PASSPHRASE_TEXT)
     wizard.next()

@@ -35,6 +35,7 @@ from desktop.ui.sync.online_syncer import OnlineSyncer
 from desktop.ui.sync.retry_schedule import RetrySchedule
 from desktop.ui.sync.window import SyncWindow
 from desktop.ui.tasks import TaskRunner
+from tests.county.codes import issue
 from tests.county.live_server import free_port, serving
 from tests.county.test_county_import import make_roster
 from tests.gui.conftest import Recorder, settle
@@ -64,8 +65,7 @@ def county(tmp_path: Path, county_template: Path) -> Path:
 
 def enroll_laptop(county: Path, path: Path, url: str) -> Database:
     db = open_database(path)
-    code = (county / "enroll-code").read_text().strip()
-    enroll_online(db, url, "张三", [VILLAGE], code)
+    enroll_online(db, url, "张三", issue(county, [VILLAGE]))
     return db
 
 
@@ -431,8 +431,7 @@ def test_a_laptop_not_yet_enrolled_says_so_then_syncs_once_enrolled(
             assert finished[0].outcome == st.NOT_ENROLLED
             assert "本机还没有登记到县里" in app.sentence()
             assert app.syncer.schedule.failures == 0  # nothing to retry until it is enrolled
-            code = (county / "enroll-code").read_text().strip()
-            enroll_online(db, url, "王五", [VILLAGE], code)
+            enroll_online(db, url, "王五", issue(county, [VILLAGE]))
             app.window.enrollment.load()  # what the 本机登记 tab does after installing
             app.qtbot.waitUntil(lambda: len(finished) == 2, timeout=10000)
             assert finished[1].outcome == st.SYNCED, finished[1].message

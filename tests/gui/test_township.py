@@ -20,6 +20,7 @@ from desktop.sync.usb import stick_paths, sync_stick
 from desktop.ui.context import AppContext
 from desktop.ui.sync.township_window import TownshipWindow
 from desktop.ui.tasks import TaskRunner
+from tests.county.codes import admin, issue
 from tests.county.live_server import free_port, serving
 from tests.sync.conftest import county_database, net, network_template  # noqa: F401
 from tests.sync.network import Network
@@ -46,13 +47,13 @@ def township(qtbot: Any, net: Network, tmp_path: Path) -> Iterator[TownshipWindo
 
 
 def enroll_code(net: Network) -> str:  # noqa: F811
-    return (net.county.root / "enroll-code").read_text().strip()
+    """A code the county issued for a station serving VILLAGE: the window asks for no village."""
+    return issue(net.county, [VILLAGE], role="township-relay")
 
 
 def enroll(qtbot: Any, window: TownshipWindow, url: str, code: str) -> list[str]:
     window.server_edit.setText(url)
     window.name_edit.setText("红岩镇")
-    window.villages_edit.setText(VILLAGE)
     window.code_edit.setText(code)
     with qtbot.waitSignal(window.enrolled, timeout=15000):
         qtbot.mouseClick(window.enroll_button, Qt.MouseButton.LeftButton)
@@ -104,7 +105,8 @@ def test_the_office_enrolls_then_relays_a_stick_both_ways(
     assert township.safe_label.isVisible()
     outbox, _inbox = stick_paths(stick_a, a.device_id)
     assert list(outbox.glob("*.dsb")) == []  # the county has it; off the stick
-    devices = {d["device_id"]: d for d in httpx.get(f"{county_url}/devices").json()}
+    listed = httpx.get(f"{county_url}/devices", headers=admin(net.county))
+    devices = {d["device_id"]: d for d in listed.json()}
     assert devices[a.device_id]["bundles_applied"] == 1
 
     relay(qtbot, township, stick_b)  # B's stick gets B's down-bundle with A's household

@@ -25,6 +25,7 @@ from desktop.sync.relay import RelayError, enroll_station, relay_stick
 from desktop.sync.request_auth import sign_request
 from desktop.sync.station import Station, StationError
 from desktop.sync.usb import stick_paths, sync_stick
+from tests.county.codes import admin, issue
 from tests.county.live_server import free_port, serving
 from tests.sync.conftest import net, network_template  # noqa: F401  (fixtures)
 from tests.sync.network import Network, make_network
@@ -38,13 +39,14 @@ def county_url(net: Network) -> Iterator[str]:  # noqa: F811
 
 
 def enroll_code(net: Network) -> str:  # noqa: F811
-    return (net.county.root / "enroll-code").read_text().strip()
+    """A code the county issued for a township station serving VILLAGE."""
+    return issue(net.county, [VILLAGE], role="township-relay")
 
 
 @pytest.fixture
 def station(net: Network, county_url: str, tmp_path: Path) -> Path:  # noqa: F811
     state = tmp_path / "relay"
-    cert = enroll_station(state, county_url, "红岩镇", [VILLAGE], enroll_code(net))
+    cert = enroll_station(state, county_url, "红岩镇", enroll_code(net))
     assert cert["role"] == "township-relay" and cert["villages"] == [VILLAGE]
     assert (state / "directory.json").is_file()  # fetched at once: the next visit may be offline
     return state
@@ -124,7 +126,8 @@ def test_store_and_forward_while_the_county_is_unreachable(
     online = relay_stick(empty, county_url, station)  # the next visit, with the county back
     assert [i.name for i in online.forwarded] == [offline.stored[0].name]
     assert not online.stored
-    devices = {d["device_id"]: d for d in httpx.get(f"{county_url}/devices").json()}
+    listed = httpx.get(f"{county_url}/devices", headers=admin(net.county))
+    devices = {d["device_id"]: d for d in listed.json()}
     assert devices[a.device_id]["bundles_applied"] == 1
 
 
@@ -298,8 +301,7 @@ def test_down_bundles_only_for_the_laptops_the_station_serves_and_only_signed(
         assert http.get(path).status_code == 401
         wrong_code = http.post(
             "/stations/enroll",
-            json={"request": Station(tmp_path / "s2").request("坪上"), "villages": [VILLAGE]}
-            | {"enroll_code": "nope"},
+            json={"request": Station(tmp_path / "s2").request("坪上"), "enroll_code": "nope"},
         )
         assert wrong_code.status_code == 403
 
@@ -338,11 +340,9 @@ def test_the_relay_command_enrolls_on_first_use_and_relays(
     argv = ["usb", "relay", str(stick), "--server", county_url, "--state", str(state)]
     assert cli_exit(argv) == 1
     assert "还没有在县里登记" in capsys.readouterr().err
-    assert cli_exit([*argv, "--name", "红岩镇", "--villages", VILLAGE, "--enroll-code", "x"]) == 1
+    assert cli_exit([*argv, "--name", "红岩镇", "--enroll-code", "x"]) == 1
     assert "登记口令不对" in capsys.readouterr().err
-    code = cli_exit(
-        [*argv, "--name", "红岩镇", "--villages", VILLAGE, "--enroll-code", enroll_code(net)]
-    )
+    code = cli_exit([*argv, "--name", "红岩镇", "--enroll-code", enroll_code(net)])
     out = capsys.readouterr().out
     assert code == 0 and "已在县里登记" in out and "已转交县里 1 个数据包" in out, out
     assert "可以拔出 U 盘" in out
@@ -415,7 +415,6 @@ def test_a_revoked_station_is_refused_by_the_county(
     assert not report.online and "已被吊销" in (report.offline_reason or "")
     again = httpx.post(
         f"{county_url}/stations/enroll",
-        json={"request": Station(station).request("红岩镇"), "villages": [VILLAGE]}
-        | {"enroll_code": enroll_code(net)},
+        json={"request": Station(station).request("红岩镇"), "enroll_code": enroll_code(net)},
     )
     assert again.status_code == 422 and "吊销" in again.json()["detail"]

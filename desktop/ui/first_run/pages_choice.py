@@ -186,7 +186,8 @@ class StickPage(Page):
 
 
 class OnlinePage(Page):
-    """The county server, its enrollment code, and the villages the county told the cadre."""
+    """The county server and the enrollment code the county issued to this cadre (the code
+    says which villages: the cadre chooses none)."""
 
     def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__(wizard)
@@ -198,13 +199,9 @@ class OnlinePage(Page):
         self.server_edit.setObjectName("server_url")
         self.code_edit = QLineEdit()
         self.code_edit.setObjectName("enroll_code")
-        self.villages_edit = QLineEdit(str(wizard.state.extra.get("villages", "")))
-        self.villages_edit.setObjectName("online_villages")
-        self.labels = [QLabel() for _i in range(4)]
+        self.labels = [QLabel() for _i in range(3)]
         for label, edit in zip(
-            self.labels,
-            (self.cadre_edit, self.server_edit, self.code_edit, self.villages_edit),
-            strict=True,
+            self.labels, (self.cadre_edit, self.server_edit, self.code_edit), strict=True
         ):
             form.addRow(label, edit)
             edit.textChanged.connect(lambda _t: self.completeChanged.emit())
@@ -219,33 +216,28 @@ class OnlinePage(Page):
         self.setSubTitle(_("县服务器核对登记口令后签发证书，证书写明本机可以编辑的村。"))
         for label, text in zip(
             self.labels,
-            (_("干部姓名"), _("县服务器地址"), _("登记口令"), _("负责的村")),
+            (_("干部姓名"), _("县服务器地址"), _("登记口令")),
             strict=True,
         ):
             label.setText(text)
         self.cadre_edit.setPlaceholderText(_("使用这台电脑的干部姓名"))
         self.server_edit.setPlaceholderText(_("如 http://县里:8700"))
-        self.code_edit.setPlaceholderText(_("县里给的登记口令"))
-        self.villages_edit.setPlaceholderText(_("县里告知的村名或 12 位代码，逗号分隔"))
-        self.hint.setText(_("服务器地址、登记口令和负责的村都由县里告知；县里核对后才签发证书。"))
-
-    def villages(self) -> list[str]:
-        raw = self.villages_edit.text().replace("，", ",").replace("、", ",")
-        return [v.strip() for v in raw.split(",") if v.strip()]
+        self.code_edit.setPlaceholderText(_("县里发给您的登记口令，如 K7QM-3XRT-9HCA"))
+        self.hint.setText(
+            _("服务器地址和登记口令由县里告知；口令写明了您负责的村，县服务器核对后签发证书。")
+        )
 
     def isComplete(self) -> bool:
         return bool(
             self.cadre_edit.text().strip()
             and self.server_edit.text().strip()
             and self.code_edit.text().strip()
-            and self.villages()
         )
 
     def validatePage(self) -> bool:
         state = self.wiz.state
         state.cadre = self.cadre_edit.text().strip()
         state.server = self.server_edit.text().strip()
-        state.extra["villages"] = self.villages_edit.text().strip()
         self.wiz.enroll_code = self.code_edit.text().strip()
         return True
 

@@ -192,12 +192,12 @@ class WorkPage(TaskPage):
 
             self.run(request, self._request_done, _("正在生成密钥和登记申请…"))
         else:
-            villages, code = wizard.online_villages(), wizard.enroll_code
+            code = wizard.enroll_code
 
             def enroll(_context: TaskContext) -> Any:
                 db = steps.create_database(state, passphrase)
                 try:
-                    return db, steps.enroll_online(db, state, villages, code)
+                    return db, steps.enroll_online(db, state, code)
                 except BaseException:
                     db.close()
                     raise

@@ -120,12 +120,11 @@ def accept_certificate(db: Database, state: SetupState, path: Path) -> dict[str,
 
 
 # ------------------------------------------------------------------ enrollment online
-def enroll_online(
-    db: Database, state: SetupState, villages: list[str], code: str
-) -> dict[str, Any]:
+def enroll_online(db: Database, state: SetupState, code: str) -> dict[str, Any]:
+    """The code the county issued names the villages; the certificate says which they are."""
     from desktop.sync.client import enroll_online as ask_county
 
-    cert = ask_county(db, state.server, state.cadre, villages, code)
+    cert = ask_county(db, state.server, state.cadre, code)
     save_settings(db, OnlineSettings(state.server, auto=True))  # the sync window's server
     state.stage = "enrolled"
     save_setup(state)

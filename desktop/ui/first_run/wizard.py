@@ -133,11 +133,6 @@ class FirstRunWizard(QWizard):
         assert isinstance(page, PassphrasePage)
         return page.passphrase()
 
-    def online_villages(self) -> list[str]:
-        page = self.pages[ONLINE]
-        assert isinstance(page, OnlinePage)
-        return page.villages()
-
     def certificate_text(self, cert: dict[str, Any]) -> str:
         return _("登记完成：干部 {cadre}，负责的村 {villages}。").format(
             cadre=cert.get("cadre", ""), villages="、".join(cert.get("villages", []))

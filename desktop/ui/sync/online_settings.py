@@ -16,9 +16,10 @@ from desktop.core.i18n import _
 from desktop.core.queries.status import pending_change_count
 from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
+from desktop.sync.client import SERVER_SETTING
 from desktop.sync.exchange import get_setting, put_setting
 
-SERVER_KEY = "sync:online_server"  # {"url": str, "auto": bool}
+SERVER_KEY = SERVER_SETTING  # {"url": str, "auto": bool}; `doorstep sync` reads it too
 LAST_OK_KEY = "sync:online_last_ok"  # {"at": ISO time, "server": url}
 
 

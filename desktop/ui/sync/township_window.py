@@ -74,15 +74,15 @@ def station_state(state_dir: Path) -> StationState:
     )
 
 
-def enroll(state_dir: Path, server: str, name: str, villages: str, code: str) -> StationState:
+def enroll(state_dir: Path, server: str, name: str, code: str) -> StationState:
+    """Enroll with the code the county issued for this station: the code says which villages."""
     from desktop.sync.relay import enroll_station
 
-    wanted = [v.strip() for v in villages.replace("，", ",").split(",") if v.strip()]
     if not server:
         raise ServiceError(_("请填写县服务器地址。"))
-    if not wanted:
-        raise ServiceError(_("请填写本站服务的村（代码或名称，用逗号分开）。"))
-    enroll_station(state_dir, server, name, wanted, code.strip())
+    if not code.strip():
+        raise ServiceError(_("请填写县里为本站签发的登记口令。"))
+    enroll_station(state_dir, server, name, code.strip())
     return station_state(state_dir)
 
 
@@ -165,17 +165,13 @@ class TownshipWindow(QDialog):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("station_name")
         self.name_edit.setPlaceholderText(_("中转站名称，如乡镇名"))
-        self.villages_edit = QLineEdit()
-        self.villages_edit.setObjectName("station_villages")
-        self.villages_edit.setPlaceholderText(_("本站服务的村，代码或名称，用逗号分开"))
         self.code_edit = QLineEdit()
         self.code_edit.setObjectName("station_code")
-        self.code_edit.setPlaceholderText(_("县里给的登记口令"))
+        self.code_edit.setPlaceholderText(_("县里为本站签发的登记口令，口令写明服务的村"))
         self.enroll_button = QPushButton(_("登记本站"))
         self.enroll_button.setObjectName("enroll_station")
         self.enroll_button.clicked.connect(self.start_enroll)
         enroll_form.addRow(_("名称"), self.name_edit)
-        enroll_form.addRow(_("服务的村"), self.villages_edit)
         enroll_form.addRow(_("登记口令"), self.code_edit)
         button_row = QHBoxLayout()
         button_row.addWidget(self.enroll_button)
@@ -256,14 +252,10 @@ class TownshipWindow(QDialog):
         if self.job.running():
             return False
         state_dir, server = self.state_dir, self.server_edit.text().strip()
-        name, villages, code = (
-            self.name_edit.text(),
-            self.villages_edit.text(),
-            self.code_edit.text(),
-        )
+        name, code = self.name_edit.text(), self.code_edit.text()
         self._doing = "enroll"
         self._busy(_("正在向县里登记本站…"))
-        return self.job.start(lambda _progress: enroll(state_dir, server, name, villages, code))
+        return self.job.start(lambda _progress: enroll(state_dir, server, name, code))
 
     # ------------------------------------------------------------------ relay
     def choose_stick(self) -> None:
