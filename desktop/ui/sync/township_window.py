@@ -1,7 +1,7 @@
 """乡镇中转: the township office relays a village's USB stick to and from the county.
 
-First use: the office enrolls as a relay station with the county (name, the villages it serves,
-the county's enrollment code). Then for each stick: pick it and press 开始中转 —
+First use: the office enrolls as a relay station with the county (its name and the enrollment
+code the county issued for it; the code says which villages it serves). Then for each stick: pick it and press 开始中转 —
 ``desktop.sync.relay.relay_stick`` takes the outbox bundles off the stick and forwards them (or
 keeps them to forward later when the county cannot be reached), and writes the county's
 down-bundles for the laptops it knows onto the stick. It checks who signed each bundle but can
