@@ -15,7 +15,6 @@ which of our changes the county holds; that lets us drop acknowledged bundles.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from desktop.core.database import Database
+from desktop.core.db import integrity_errors
 from desktop.core.i18n import _
+from desktop.core.photos import PhotoStore
 from desktop.core.services.errors import ServiceError
 from desktop.sync import detached
 from desktop.sync import keys as keyring
@@ -195,6 +196,7 @@ def export_bundles(db: Database, out_dir: Path | None = None) -> ExportReport:
             photo_files,
             device.signing,
             [cert["county_recipient"]],
+            open_photo=PhotoStore.for_database(db.path).open_file,
         )
         detached.sign_file(written.path, device.signing, device.device_id)
         changes = written.manifest["counts"]["changes"]
@@ -330,7 +332,7 @@ def _import_one(
             return _apply_down(db, path, opened, cert, device, from_held)
     except (BundleError, ServiceError) as exc:
         return Outcome(path, "refused", str(exc))
-    except (sqlite3.IntegrityError, IntegrityError) as exc:
+    except integrity_errors(IntegrityError) as exc:
         return Outcome(path, "refused", integrity_message(path.name, exc))
 
 
@@ -364,7 +366,8 @@ def _apply_down(
         raise BundleError(_("数据包 {name} 的内容格式不正确，拒收。").format(name=path.name))
     for entry in entries:
         entry["acked"] = True  # others' changes: nothing for us to send back
-    photos = opened.extract_photos(lambda sha: photo_path(db.path, sha))
+    store = PhotoStore.for_database(db.path)  # seals photos beside an encrypted database
+    photos = opened.extract_photos(store.path, store.writer)
     with db.unit_of_work() as uow:
         result = apply_entries(uow, entries)
         put_setting(uow.connection, CURSOR_KEY, {"server_seq": max(cursor, upto)})
