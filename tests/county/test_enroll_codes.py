@@ -226,3 +226,33 @@ def test_revoke_takes_a_station_id_too(
     assert "已经被吊销" in capsys.readouterr().err
     assert county_main(["revoke", "--data", root, "0000-1111"]) == 1
     assert "没有登记过" in capsys.readouterr().err
+
+
+def test_two_laptops_posting_one_use_code_at_once_over_http_one_is_enrolled(
+    county: County, tmp_path: Path
+) -> None:
+    import httpx
+
+    from tests.county.live_server import serving
+
+    code = issue(county, [VILLAGE])
+    requests = [request_for(tmp_path, name) for name in ("x", "y")]
+    start = threading.Barrier(2)
+    answers: list[httpx.Response] = []
+    with serving(create_app(county.root)) as url:
+
+        def post(request: dict[str, Any]) -> None:
+            start.wait()
+            answers.append(
+                httpx.post(f"{url}/enroll", json={"request": request, "enroll_code": code})
+            )
+
+        threads = [threading.Thread(target=post, args=(r,)) for r in requests]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(a.status_code for a in answers) == [200, 403]
+    [refused] = [a for a in answers if a.status_code == 403]
+    assert "用完" in refused.json()["detail"]
+    assert len(county.devices()) == 1
