@@ -339,7 +339,7 @@ def step_app(work: Workspace) -> str:
         window.offer_drafts = lambda: None  # a leftover draft must not open a dialog here
         original_start(window)
 
-    MainWindow.start = start  # type: ignore[method-assign]
+    MainWindow.start = start  # type: ignore[method-assign,assignment]
     QTimer.singleShot(int(WINDOW_TIMEOUT_S * 1000), lambda: app.exit(1))
     try:
         status = run_app(work.db_path, demo=False, lang=i18n.current_language())
