@@ -20,16 +20,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from desktop.core.database import open_database  # noqa: E402
-from desktop.core.db import configure_connection  # noqa: E402
+# The import starts its helper process with "spawn", which re-imports this script (as every
+# spawn child re-imports its parent's main module). The `doorstep import` command's entry point
+# is light, so the heavy imports (SQLAlchemy, openpyxl) are made inside the functions here too,
+# or the helper would pay for them and the figure would not be the command's.
 from desktop.core.roster.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS  # noqa: E402
-from desktop.core.roster.importer import import_roster  # noqa: E402
 from desktop.core.rules.idnumber import check_digit  # noqa: E402
 from desktop.core.rules.validators import luhn_ok  # noqa: E402
 
@@ -97,6 +96,8 @@ def member_row(
 def generate_roster(path: Path, households: int, seed: int = 7) -> int:
     """A realistic roster: 5 townships, 40 villages, 1–6 members per household, valid IDs,
     500 helpers. Returns the number of member rows."""
+    from openpyxl import Workbook
+
     rng = random.Random(seed)
     helpers = [
         (
@@ -183,6 +184,9 @@ def raw_baseline(
     """(wall, CPU) seconds for raw sqlite3 executemany of the rows the import wrote, into a
     fresh schema; ``search_index=False`` drops the search-index triggers first (to show their
     share)."""
+    from desktop.core.database import open_database
+    from desktop.core.db import configure_connection
+
     open_database(fresh_db).close()
     source = sqlite3.connect(imported_db)
     tables = ["region", "helper", "household", "member", "income", "helper_assignment"]
@@ -211,6 +215,9 @@ def raw_baseline(
 
 
 def run(households: int = 10_000) -> dict[str, float]:
+    from desktop.core.database import open_database
+    from desktop.core.roster.importer import import_roster
+
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         roster = work / "roster.xlsx"

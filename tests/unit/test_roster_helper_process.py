@@ -1,4 +1,4 @@
-"""A large roster is read with a helper process (member sheet there, household sheet here) and
+"""A large roster is read with a helper process (household sheet there, member sheet here) and
 the helper works out the members' pinyin keys while rows are written. None of that may change
 what the import does: same rows, same problems in the same order and language, same search."""
 
@@ -93,7 +93,7 @@ def test_the_helper_process_changes_nothing_the_import_does(
     assert found == [f"K{n:04d}" for n in range(0, 80, 7)]
 
 
-def test_member_problems_come_back_in_the_callers_language(
+def test_the_helpers_problems_come_back_in_the_callers_language(
     tmp_path: Path, always_parallel: None
 ) -> None:
     roster = messy_roster(tmp_path / "r.xlsx", extra=0)
@@ -104,9 +104,9 @@ def test_member_problems_come_back_in_the_callers_language(
             report = read_roster(roster, helper)
     finally:
         i18n.set_language(i18n.DEFAULT_LANGUAGE)
-    lost = next(p for p in report.problems if p.code == "id.excel_number")  # found in the helper
-    assert lost.sheet == "成员" and lost.row == 5
-    assert lost.message.startswith("Excel turned the ID number"), lost.message
+    area = next(p for p in report.problems if p.code == "number.format")  # found in the helper
+    assert (area.sheet, area.row, area.column) == ("户", 3, "住房面积")
+    assert "must be a number" in area.message, area.message
 
 
 def test_a_helper_that_cannot_start_means_reading_here(tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_the_helpers_name_keys_are_the_ones_computed_here(
     assert away == {n: name_keys(n) for n in names}
 
 
-def test_a_broken_member_sheet_found_by_the_helper_is_reported_as_usual(
+def test_a_broken_sheet_found_by_the_helper_is_reported_as_usual(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good = messy_roster(tmp_path / "r.xlsx", extra=0)
@@ -137,7 +137,7 @@ def test_a_broken_member_sheet_found_by_the_helper_is_reported_as_usual(
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
         for item in src.infolist():
             data = src.read(item)
-            if item.filename == "xl/worksheets/sheet2.xml":
+            if item.filename == "xl/worksheets/sheet1.xml":  # the 户 sheet, read by the helper
                 data = data[: len(data) // 2] + b"<<not xml"
             dst.writestr(item, data)
     messages = []
