@@ -316,6 +316,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-server-"))
     pg_cluster = None
     if args.backend != "sqlite" and not args.pg_url:
+        work.chmod(0o755)  # run as root, the cluster runs as postgres: it must reach its folder
         pg_cluster = work / "pg"
         out = subprocess.run(
             [str(ROOT / "scripts" / "test-postgres.sh"), "start", str(pg_cluster)],
