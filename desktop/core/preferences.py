@@ -13,6 +13,7 @@ from typing import Any
 
 from platformdirs import user_config_dir
 
+from desktop.core.durable import write_atomically
 from desktop.core.i18n import SUPPORTED_LANGUAGES
 
 
@@ -35,12 +36,7 @@ def save_preference(key: str, value: Any) -> None:
     data = load_preferences()
     data[key] = value
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def saved_language() -> str | None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from desktop.core.crypto.files import FileCipher
+from desktop.core.durable import fsync_dir
 from desktop.core.i18n import _
 from desktop.core.migrate import head_revision
 from desktop.core.services.errors import ServiceError
@@ -103,19 +104,6 @@ def known_schemas() -> frozenset[str]:
 
 def bundle_name(device_id: str, number: int) -> str:
     return f"{device_id}-{number:06d}{SUFFIX}"
-
-
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------------- writing

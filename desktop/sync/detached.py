@@ -19,10 +19,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.core.durable import fsync_dir
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import minisign
-from desktop.sync.bundle import SUFFIX, fsync_dir
+from desktop.sync.bundle import SUFFIX
 
 SIGNATURE_SUFFIX = ".minisig"
 UP_NAME = re.compile(r"([0-9a-fA-F-]{1,64})-(\d{6,})" + re.escape(SUFFIX))

@@ -17,8 +17,6 @@ minisign format over their canonical JSON (sorted keys, no spaces, UTF-8) withou
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ from sqlalchemy import text
 
 from desktop.core.crypto.files import FileCipher, is_sealed_head
 from desktop.core.database import Database
+from desktop.core.durable import write_atomically
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import agecrypt, minisign
@@ -65,18 +64,7 @@ def keys_path(db: Database) -> Path:
 
 def write_private(path: Path, content: str | bytes) -> None:
     """Write a secret atomically, readable by its owner only."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(path, content, private=True)
 
 
 def device_keys(db: Database, create: bool = True) -> DeviceKeys:

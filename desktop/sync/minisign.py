@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from desktop.core.durable import write_atomically
 from desktop.core.i18n import _
 
 ALG_LEGACY = b"Ed"
@@ -272,18 +273,7 @@ class SigningKey:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the secret key file atomically, readable by its owner only (0600)."""
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="ascii") as out:
-                out.write(self.secret_file_text())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomically(Path(path), self.secret_file_text(), private=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SigningKey:

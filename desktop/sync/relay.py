@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.core.durable import fsync_dir
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import detached, minisign
-from desktop.sync.bundle import SUFFIX, copy_verified, file_sha256, fsync_dir
+from desktop.sync.bundle import SUFFIX, copy_verified, file_sha256
 from desktop.sync.client import Connection, OnlineSyncError, detail, upload_bundle
 from desktop.sync.request_auth import server_clock_offset, sign_request
 from desktop.sync.station import Directory, Station, StationError

@@ -30,6 +30,7 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
+from desktop.core.durable import write_atomically
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
@@ -171,13 +172,7 @@ class Station:
 
     def _write(self, name: str, document: Any) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / name
-        tmp = path.with_name(f".{name}.part")
-        with tmp.open("w", encoding="utf-8") as out:
-            json.dump(document, out, ensure_ascii=False, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
+        write_atomically(self.root / name, json.dumps(document, ensure_ascii=False, indent=1))
 
 
 def check_directory(document: Any, county_key: str) -> Directory:

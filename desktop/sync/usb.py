@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.core.database import Database
+from desktop.core.durable import fsync_dir
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import detached
-from desktop.sync.bundle import SUFFIX, copy_verified, file_sha256, fsync_dir
+from desktop.sync.bundle import SUFFIX, copy_verified, file_sha256
 from desktop.sync.exchange import ImportReport, export_bundles, import_bundles, outbox_dir
 
 Progress = Callable[[str, int, int], None]  # (what, done bytes, total bytes)

@@ -22,6 +22,7 @@ from typing import IO, BinaryIO
 
 from desktop.core.backup.errors import BackupError
 from desktop.core.backup.manifest import KEY_FILE_NAME, MANIFEST_NAME, PAYLOAD_NAME, Manifest
+from desktop.core.durable import fsync_dir
 from desktop.core.i18n import _
 
 SUFFIX = ".dsbackup"
@@ -72,7 +73,7 @@ def write_backup(
         if verify is not None:
             verify(partial, manifest)
         os.replace(partial, target)
-        sync_folder(target.parent)
+        fsync_dir(target.parent)
     except BaseException as exc:
         partial.unlink(missing_ok=True)
         if isinstance(exc, OSError):
@@ -173,19 +174,6 @@ def free_space(folder: Path) -> int:
 def _sync_file(path: Path) -> None:
     with path.open("rb+") as handle:
         os.fsync(handle.fileno())
-
-
-def sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open a folder; its rename is durable enough
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _drop_cache(path: Path) -> None:

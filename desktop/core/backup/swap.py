@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.core.backup.container import sync_folder
 from desktop.core.backup.snapshot import SIDE_FILES
+from desktop.core.durable import fsync_dir, write_atomically
 from desktop.core.i18n import _
 
 JOURNAL_SUFFIX = ".restore-journal.json"
@@ -59,7 +59,7 @@ def swap_in(plan: SwapPlan) -> Path | None:
         "key_aside": str(key_aside),
         "installed_key": plan.key_file is not None,
     }
-    _write_atomically(journal_path(plan.db_path), json.dumps(journal, indent=2).encode())
+    write_atomically(journal_path(plan.db_path), json.dumps(journal, indent=2), private=True)
     had_database = plan.db_path.exists()
     if had_database:
         os.replace(plan.db_path, aside)
@@ -71,9 +71,9 @@ def swap_in(plan: SwapPlan) -> Path | None:
     if (plan.key_file is not None or plan.drop_key_file) and plan.key_file_path.exists():
         os.replace(plan.key_file_path, key_aside)
     if plan.key_file is not None:
-        _write_atomically(plan.key_file_path, plan.key_file)
+        write_atomically(plan.key_file_path, plan.key_file, private=True)
     os.replace(plan.restored, plan.db_path)
-    sync_folder(plan.db_path.parent)
+    fsync_dir(plan.db_path.parent)
     return aside if had_database else None
 
 
@@ -84,7 +84,7 @@ def finish(db_path: Path, keep: Path | None) -> None:
         if keep is not None and older.name.startswith(keep.name):
             continue
         older.unlink(missing_ok=True)
-    sync_folder(db_path.parent)
+    fsync_dir(db_path.parent)
 
 
 def roll_back(db_path: Path) -> bool:
@@ -108,7 +108,7 @@ def roll_back(db_path: Path) -> bool:
     for suffix in ("", *SIDE_FILES):
         restored.with_name(restored.name + suffix).unlink(missing_ok=True)
     journal_path(db_path).unlink(missing_ok=True)
-    sync_folder(db_path.parent)
+    fsync_dir(db_path.parent)
     return True
 
 
@@ -131,13 +131,3 @@ def _read_journal(db_path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return content if isinstance(content, dict) else None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".part")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)

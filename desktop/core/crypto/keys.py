@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from desktop.core.db import DatabaseError
+from desktop.core.durable import write_atomically
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 
@@ -150,18 +149,8 @@ def write_key_file(db_path: Path, content: dict[str, Any]) -> Path:
     """Replace the key file atomically (temp file, fsync, rename): a crash leaves the old file or
     the new one, never half of either."""
     path = key_file_path(db_path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(content, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    text = json.dumps(content, indent=2) + "\n"
+    write_atomically(path, text, private=True, sync_folder=True)
     return path
 
 
@@ -215,16 +204,3 @@ def _associated(header: dict[str, Any]) -> bytes:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open a folder; its rename is durable enough
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -25,6 +25,7 @@ from desktop.core.db import (
     connect_raw,
     has_plain_header,
 )
+from desktop.core.durable import fsync_dir, write_atomically
 from desktop.core.i18n import _
 
 # Secrets other parts keep beside the database, sealed when it is encrypted: the laptop's
@@ -191,13 +192,7 @@ def _seal_companions(path: Path, cipher: FileCipher) -> None:
         if not companion.is_file() or is_sealed(companion):
             continue
         sealed = cipher.seal_bytes(companion.read_bytes())
-        temp = companion.with_name(f".{companion.name}.sealing")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(sealed)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, companion)
+        write_atomically(companion, sealed, private=True)
 
 
 def _finish_swap(path: Path, data_key: bytes) -> None:
@@ -213,4 +208,4 @@ def _finish_swap(path: Path, data_key: bytes) -> None:
     os.replace(target, path)
     for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)  # the plain file's (emptied) log must not meet the new file
-    keys._fsync_dir(path.parent)
+    fsync_dir(path.parent)

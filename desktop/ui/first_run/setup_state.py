@@ -16,12 +16,12 @@ The file holds no secret (no passphrase, no key): only choices and paths. Writte
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.core.durable import write_atomically
 from desktop.core.photos import store_dir
 
 SETUP_SUFFIX = ".setup.json"
@@ -70,12 +70,7 @@ def load_setup(database: Path) -> SetupState | None:
 def save_setup(state: SetupState) -> None:
     target = setup_file(state.path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".part")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(asdict(state), handle, ensure_ascii=False, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
+    write_atomically(target, json.dumps(asdict(state), ensure_ascii=False, indent=2))
 
 
 def finish_setup(database: Path) -> None:

@@ -8,7 +8,6 @@ that ``setup_state`` can describe, which is what makes the wizard resumable.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 
 from desktop.core.database import Database
+from desktop.core.durable import write_atomically
 from desktop.core.i18n import _
 from desktop.core.services.errors import ServiceError
 from desktop.sync import keys as keyring
@@ -82,12 +82,7 @@ def write_request(db: Database, state: SetupState) -> Path:
 def write_public(path: Path, content: str) -> None:
     """Write a file meant for others (the request holds only public keys) whole or not at all:
     a stick pulled out mid-way leaves no half request for the county to stumble on."""
-    temporary = path.with_name(f".{path.name}.part")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_atomically(path, content)
 
 
 def find_certificate(db: Database, stick: Path) -> Path | None:
