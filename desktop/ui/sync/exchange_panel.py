@@ -11,18 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,9 +26,9 @@ from desktop.sync.exchange import SyncStatus, get_setting, put_setting, status
 from desktop.sync.usb import UsbReport, sync_stick
 from desktop.ui.context import AppContext
 from desktop.ui.sync.exchange_lock import usb_turn
+from desktop.ui.sync.stick_widgets import ReportList, StickPicker
 from desktop.ui.tasks import Task, TaskContext, describe_error
 
-STATUS_COLOURS = {"refused": "#c62828", "held": "#b26a00", "applied": "#2e7d32"}
 LAST_STICK_KEY = "ui:last_stick"  # local setting: where the cadre exchanged last time
 
 
@@ -88,20 +81,10 @@ class ExchangePanel(QWidget):
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #555;")
         usb_layout.addWidget(hint)
-        row = QHBoxLayout()
-        self.folder_edit = QLineEdit()
-        self.folder_edit.setObjectName("stick_folder")
-        self.folder_edit.setPlaceholderText(_("U 盘或文件夹的位置"))
-        self.choose_button = QPushButton(_("选择…"))
-        self.choose_button.clicked.connect(self.choose_folder)
-        self.start_button = QPushButton(_("开始交换"))
-        self.start_button.setObjectName("start_exchange")
-        self.start_button.setDefault(True)
-        self.start_button.clicked.connect(self.start_exchange)
-        row.addWidget(self.folder_edit, 1)
-        row.addWidget(self.choose_button)
-        row.addWidget(self.start_button)
-        usb_layout.addLayout(row)
+        picker = StickPicker(_("开始交换"), self.start_exchange, "stick_folder", "start_exchange")
+        self.folder_edit = picker.edit
+        self.choose_button, self.start_button = picker.choose_button, picker.start_button
+        usb_layout.addWidget(picker)
         self.progress = QProgressBar()
         self.progress.setObjectName("exchange_progress")
         self.progress.hide()
@@ -109,9 +92,7 @@ class ExchangePanel(QWidget):
         self.progress_text.hide()
         usb_layout.addWidget(self.progress_text)
         usb_layout.addWidget(self.progress)
-        self.report_list = QListWidget()
-        self.report_list.setObjectName("exchange_report")
-        self.report_list.setWordWrap(True)
+        self.report_list = ReportList("exchange_report")
         self.report_list.hide()
         usb_layout.addWidget(self.report_list, 1)
         self.safe_label = QLabel(_("可以拔出U盘了"))
@@ -144,13 +125,6 @@ class ExchangePanel(QWidget):
         self.status_loaded.emit(s)
 
     # ------------------------------------------------------------------ exchange
-    def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, _("选择 U 盘或文件夹"), self.folder_edit.text() or str(Path.home())
-        )
-        if folder:
-            self.folder_edit.setText(folder)
-
     def start_exchange(self) -> Task | None:
         text = self.folder_edit.text().strip()
         if not text:
@@ -219,21 +193,11 @@ class ExchangePanel(QWidget):
         self.finished.emit()
 
     def _show_lines(self, lines: list[tuple[str, str]]) -> None:
-        self.report_list.clear()
-        for text, kind in lines:
-            item = QListWidgetItem(text)
-            colour = STATUS_COLOURS.get(kind)
-            if colour:
-                item.setForeground(QBrush(QColor(colour)))
-            if kind == "summary":
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
-            self.report_list.addItem(item)
+        self.report_list.show_lines(lines)
         self.report_list.show()
 
     def report_lines(self) -> list[str]:
-        return [self.report_list.item(i).text() for i in range(self.report_list.count())]
+        return self.report_list.texts()
 
 
 def summary_line(report: UsbReport) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -17,8 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -28,13 +25,14 @@ from PySide6.QtWidgets import (
 from desktop.core.i18n import _
 from desktop.ui.sync import online_state as st
 from desktop.ui.sync.online_syncer import Attempt, OnlineSyncer
+from desktop.ui.sync.stick_widgets import AMBER, GREEN, RED, ReportList
 
 OUTCOME_COLOURS = {
-    st.SYNCED: "#2e7d32",
-    st.UNREACHABLE: "#c62828",
-    st.REFUSED: "#c62828",
-    st.INCOMPLETE: "#b26a00",
-    st.CANCELLED: "#b26a00",
+    st.SYNCED: GREEN,
+    st.UNREACHABLE: RED,
+    st.REFUSED: RED,
+    st.INCOMPLETE: AMBER,
+    st.CANCELLED: AMBER,
 }
 
 
@@ -107,9 +105,7 @@ class OnlinePanel(QWidget):
         self.progress.hide()
         layout.addWidget(self.step_label)
         layout.addWidget(self.progress)
-        self.report_list = QListWidget()
-        self.report_list.setObjectName("online_report")
-        self.report_list.setWordWrap(True)
+        self.report_list = ReportList("online_report")
         layout.addWidget(self.report_list, 1)
 
         self._ticker = QTimer(self)  # keeps "N 秒后自动重试" counting down
@@ -141,7 +137,7 @@ class OnlinePanel(QWidget):
             self.auto_box.setChecked(state.auto)
             self.auto_box.blockSignals(False)
         self.sentence.setText(st.status_sentence(state, time.time()))
-        colour = "#2e7d32" if state.synced else OUTCOME_COLOURS.get(state.outcome, "")
+        colour = GREEN if state.synced else OUTCOME_COLOURS.get(state.outcome, "")
         self.sentence.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
         self.last_ok_value.setText(st.when(state.last_ok))
         self.pending_value.setText(_("{n} 条").format(n=state.pending))
@@ -189,12 +185,7 @@ class OnlinePanel(QWidget):
             lines.append((attempt.message, "refused"))
         if attempt.outcome not in (st.SYNCED, st.NOT_ENROLLED, st.BUSY):
             lines.append((_("本机数据都还在，没有上报成功的修改下次会再上报。"), ""))
-        colours = {"refused": "#c62828", "held": "#b26a00", "applied": "#2e7d32"}
-        for text, kind in lines:
-            item = QListWidgetItem(text)
-            if kind in colours:
-                item.setForeground(QBrush(QColor(colours[kind])))
-            self.report_list.addItem(item)
+        self.report_list.show_lines(lines)
 
     def report_lines(self) -> list[str]:
-        return [self.report_list.item(i).text() for i in range(self.report_list.count())]
+        return self.report_list.texts()

@@ -20,18 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -43,9 +40,8 @@ from desktop.core.services.errors import ServiceError
 from desktop.ui.context import AppContext
 from desktop.ui.sync.background import BackgroundJob
 from desktop.ui.sync.online_syncer import OnlineSyncer
+from desktop.ui.sync.stick_widgets import AMBER, GREEN, RED, ReportList, StickPicker
 from desktop.ui.tasks import describe_error
-
-RED, AMBER, GREEN = "#c62828", "#b26a00", "#2e7d32"
 
 
 @dataclass(frozen=True)
@@ -185,20 +181,10 @@ class TownshipWindow(QDialog):
 
         self.relay_box = QGroupBox(_("中转 U 盘"))
         relay_layout = QVBoxLayout(self.relay_box)
-        stick_row = QHBoxLayout()
-        self.stick_edit = QLineEdit()
-        self.stick_edit.setObjectName("relay_stick")
-        self.stick_edit.setPlaceholderText(_("U 盘或文件夹的位置"))
-        self.choose_button = QPushButton(_("选择…"))
-        self.choose_button.clicked.connect(self.choose_stick)
-        self.start_button = QPushButton(_("开始中转"))
-        self.start_button.setObjectName("start_relay")
-        self.start_button.setDefault(True)
-        self.start_button.clicked.connect(self.start_relay)
-        stick_row.addWidget(self.stick_edit, 1)
-        stick_row.addWidget(self.choose_button)
-        stick_row.addWidget(self.start_button)
-        relay_layout.addLayout(stick_row)
+        picker = StickPicker(_("开始中转"), self.start_relay, "relay_stick", "start_relay")
+        self.stick_edit = picker.edit
+        self.choose_button, self.start_button = picker.choose_button, picker.start_button
+        relay_layout.addWidget(picker)
         self.place_label = QLabel(_("本站暂存位置：{path}").format(path=self.state_dir))
         self.place_label.setStyleSheet("color: #555;")
         relay_layout.addWidget(self.place_label)
@@ -211,9 +197,7 @@ class TownshipWindow(QDialog):
         self.progress.hide()
         layout.addWidget(self.progress_text)
         layout.addWidget(self.progress)
-        self.report_list = QListWidget()
-        self.report_list.setObjectName("relay_report")
-        self.report_list.setWordWrap(True)
+        self.report_list = ReportList("relay_report")
         layout.addWidget(self.report_list, 1)
         self.safe_label = QLabel(_("中转完成，可以拔出U盘了"))
         self.safe_label.setObjectName("relay_safe_to_remove")
@@ -258,13 +242,6 @@ class TownshipWindow(QDialog):
         return self.job.start(lambda _progress: enroll(state_dir, server, name, code))
 
     # ------------------------------------------------------------------ relay
-    def choose_stick(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, _("选择 U 盘或文件夹"), self.stick_edit.text() or str(Path.home())
-        )
-        if folder:
-            self.stick_edit.setText(folder)
-
     def start_relay(self) -> bool:
         text = self.stick_edit.text().strip()
         if not text:
@@ -336,19 +313,10 @@ class TownshipWindow(QDialog):
         self.finished_relay.emit()
 
     def _show(self, lines: list[tuple[str, str]]) -> None:
-        self.report_list.clear()
-        for text, style in lines:
-            item = QListWidgetItem(text)
-            if style == "bold":
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
-            elif style:
-                item.setForeground(QBrush(QColor(style)))
-            self.report_list.addItem(item)
+        self.report_list.show_lines(lines)
 
     def report_texts(self) -> list[str]:
-        return [self.report_list.item(i).text() for i in range(self.report_list.count())]
+        return self.report_list.texts()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.job.wait(30)  # a relay writing to the stick finishes before the window goes
