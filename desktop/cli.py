@@ -179,8 +179,12 @@ def run_handler(args: argparse.Namespace) -> int:
     try:
         from desktop.core.backup.cli_command import guard_command
 
-        guard_command(args)  # an interrupted restore finished, a damaged --db refused
-        return int(args.handler(args))
+        release = guard_command(args)  # an interrupted restore finished, a damaged --db refused
+        try:
+            return int(args.handler(args))
+        finally:
+            if release is not None:
+                release()
     except (CommandError, DatabaseError, ServiceError) as exc:
         print(_("错误：{message}").format(message=exc), file=sys.stderr)
         return EXIT_ERROR

@@ -214,6 +214,8 @@ def _unlock_key(
     before anything on disk is created or changed."""
     exists = path.exists() and path.stat().st_size > 0
     if keys.is_encrypted(path):
+        if key is None and passphrase is None:
+            key = session.key_for(path)  # unlocked already (another handle, the command guard)
         if key is None:
             if passphrase is None:
                 passphrase = session.ask_passphrase(path, "unlock")

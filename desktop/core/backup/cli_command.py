@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -189,29 +190,34 @@ def _when(iso: str) -> str:
     return iso.replace("T", " ")[:19]
 
 
-def guard_command(args: argparse.Namespace) -> None:
-    """Before a subcommand touches ``--db``: recover an interrupted restore, refuse a damaged file."""
+def guard_command(args: argparse.Namespace) -> Callable[[], None] | None:
+    """Before a subcommand touches ``--db``: recover an interrupted restore, refuse a damaged file.
+
+    For an encrypted file the key it unlocked stays known for the command (so opening the
+    database does not derive it a second time); call what this returns when the command ends."""
     path = getattr(args, "db", None)
     if getattr(args, "command", None) in UNGUARDED or not isinstance(path, Path):
-        return
+        return None
     from desktop.core.backup import integrity, swap
 
     note = swap.recover(path)
     if note:
         print(note, file=sys.stderr)
     if not path.exists() or path.stat().st_size == 0:
-        return
+        return None
     from desktop.core.crypto import keys, session
 
     if not keys.is_encrypted(path):
         integrity.require_whole(path)
-        return
+        return None
     passphrase = session.ask_passphrase(path, "unlock")
     if passphrase is None:
-        return  # the command itself will say how to give the passphrase
-    integrity.require_whole(path, keys.unlock(path, passphrase))
-    # The command opens the database next: answer with the passphrase already given instead
-    # of asking the terminal a second time.
+        return None  # the command itself will say how to give the passphrase
+    data_key = keys.unlock(path, passphrase)
+    integrity.require_whole(path, data_key)
+    session.remember(path, data_key)
+    # Anything else that asks for this file's passphrase (the old one, for `doorstep
+    # passphrase`) is answered with the one already given instead of asking the terminal again.
     from desktop.core.crypto.cli_command import cli_passphrase
 
     def remembered(asked: Path, purpose: str) -> str | None:
@@ -220,3 +226,4 @@ def guard_command(args: argparse.Namespace) -> None:
         return cli_passphrase(asked, purpose)
 
     session.set_passphrase_source(remembered)
+    return lambda: session.forget(path)
